@@ -1,0 +1,59 @@
+#pragma once
+// A node of the tape: one recorded operation, the edges to its inputs and its backward rule.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "descent/tensor.hpp"
+
+namespace descent::autograd {
+
+/// Where an input's gradient goes: to the node that produced it, or into a leaf's grad.
+/// Both are empty when the input does not require a gradient.
+struct Edge {
+  std::shared_ptr<Node> node;
+  std::shared_ptr<TensorImpl> leaf;
+  Shape shape;  ///< the input's shape: broadcast gradients are summed back to it
+  Dtype dtype = Dtype::float32;
+  bool needed() const { return node || leaf; }
+};
+
+class Node {
+ public:
+  explicit Node(const char* name);
+  virtual ~Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  const char* name() const { return name_; }
+  /// Recording order on this thread: backward visits nodes from the highest number down.
+  std::uint64_t sequence() const { return sequence_; }
+
+  /// Gradients with respect to each input (undefined where there is none), given the gradient
+  /// with respect to the output. Runs with grad mode off.
+  virtual std::vector<Tensor> apply(const Tensor& grad_output) = 0;
+  /// Frees what apply() needs; called after backward unless the graph is retained.
+  virtual void release_saved() = 0;
+
+  std::vector<Edge> edges;
+  Tensor pending_grad;  ///< the gradient summed so far during a backward pass
+  bool released = false;
+
+ private:
+  const char* name_;
+  std::uint64_t sequence_;
+};
+
+/// A node whose backward rule is a callable: std::vector<Tensor>(const Tensor& grad_output).
+template <class Backward> class LambdaNode final : public Node {
+ public:
+  LambdaNode(const char* name, Backward backward) : Node(name), backward_(std::move(backward)) {}
+  std::vector<Tensor> apply(const Tensor& grad_output) override { return (*backward_)(grad_output); }
+  void release_saved() override { backward_.reset(); }  // frees the captured tensors
+
+ private:
+  std::optional<Backward> backward_;
+};
+
+}  // namespace descent::autograd

@@ -1,0 +1,16 @@
+#pragma once
+// Everything in one include.
+#include "descent/autograd/engine.hpp"
+#include "descent/autograd/function.hpp"
+#include "descent/autograd/grad_mode.hpp"
+#include "descent/autograd/gradcheck.hpp"
+#include "descent/dtype.hpp"
+#include "descent/error.hpp"
+#include "descent/ops/activation.hpp"
+#include "descent/ops/elementwise.hpp"
+#include "descent/ops/linalg.hpp"
+#include "descent/ops/reduce.hpp"
+#include "descent/ops/shape.hpp"
+#include "descent/random.hpp"
+#include "descent/shape.hpp"
+#include "descent/tensor.hpp"

@@ -1,0 +1,29 @@
+#pragma once
+// Reductions over all elements or over given axes (negative axes count from the end).
+#include <vector>
+
+#include "descent/tensor.hpp"
+
+namespace descent {
+
+using Axes = std::vector<std::ptrdiff_t>;
+
+Tensor sum(const Tensor& x);
+Tensor sum(const Tensor& x, const Axes& axes, bool keepdim = false);
+Tensor mean(const Tensor& x);
+Tensor mean(const Tensor& x, const Axes& axes, bool keepdim = false);
+/// Largest / smallest values; ties share the gradient equally.
+Tensor max(const Tensor& x);
+Tensor max(const Tensor& x, const Axes& axes, bool keepdim = false);
+Tensor min(const Tensor& x);
+Tensor min(const Tensor& x, const Axes& axes, bool keepdim = false);
+/// log(sum(exp(x))), computed without overflow.
+Tensor logsumexp(const Tensor& x);
+Tensor logsumexp(const Tensor& x, const Axes& axes, bool keepdim = false);
+/// Index of the largest value along an axis (int64, not differentiable).
+Tensor argmax(const Tensor& x, std::ptrdiff_t axis, bool keepdim = false);
+
+/// Sums `x` down to `shape`, which must broadcast to x's shape: the gradient of broadcasting.
+Tensor sum_to(const Tensor& x, const Shape& shape);
+
+}  // namespace descent

@@ -1,0 +1,23 @@
+#pragma once
+// Shapes and strides (in elements), stored inline for up to 4 dimensions.
+#include <cstddef>
+#include <string>
+#include <xtensor/xstorage.hpp>
+
+namespace descent {
+
+using Shape = xt::svector<std::size_t, 4>;
+using Strides = xt::svector<std::ptrdiff_t, 4>;
+
+/// "(2,3)", "(4,)" or "()", the way NumPy prints shapes.
+std::string to_string(const Shape& shape);
+/// Number of elements of a shape (1 for a scalar).
+std::size_t numel(const Shape& shape);
+/// Row-major (C-order) strides of a shape.
+Strides contiguous_strides(const Shape& shape);
+/// NumPy broadcasting of two shapes; throws "<op>: cannot broadcast (a) with (b)".
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
+/// An axis in [-dim, dim) made non-negative; throws "<op>: axis a out of range for (shape)".
+std::size_t normalize_axis(const char* op, std::ptrdiff_t axis, std::size_t dim, const Shape& shape);
+
+}  // namespace descent

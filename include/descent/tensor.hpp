@@ -1,0 +1,124 @@
+#pragma once
+// Tensor: a cheap handle to shared storage, like torch::Tensor. Copying a Tensor shares its
+// values, its gradient and its place in the autograd graph; clone() copies the values.
+#include <cstdint>
+#include <initializer_list>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <xtensor/xarray.hpp>
+
+#include "descent/dtype.hpp"
+#include "descent/error.hpp"
+#include "descent/shape.hpp"
+
+namespace descent {
+
+namespace autograd {
+class Node;
+}
+
+/// What a Tensor points to. Views (transpose, permute, narrow, reshape) share `owner` and
+/// differ in data/shape/strides.
+struct TensorImpl {
+  std::shared_ptr<void> owner;  ///< keeps the buffer alive (an xt::xarray or a user's buffer)
+  void* data = nullptr;         ///< the first element of this view
+  Shape shape;
+  Strides strides;              ///< in elements
+  Dtype dtype = Dtype::float32;
+  bool requires_grad = false;
+  std::shared_ptr<TensorImpl> grad;         ///< accumulated by backward() in leaves
+  std::shared_ptr<autograd::Node> grad_fn;  ///< the recorded op that produced this tensor
+};
+
+class Tensor {
+ public:
+  /// An undefined tensor (like a default torch::Tensor): only defined() may be called.
+  Tensor() = default;
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+  /// Takes an xtensor array without copying its values (T: float, double, std::int64_t, bool).
+  template <class T> explicit Tensor(xt::xarray<T> values);
+
+  bool defined() const { return impl_ != nullptr; }
+
+  const Shape& shape() const { return impl().shape; }
+  /// Length of one axis (negative counts from the end).
+  std::size_t size(std::ptrdiff_t axis) const;
+  std::size_t dim() const { return impl().shape.size(); }
+  std::size_t numel() const { return descent::numel(impl().shape); }
+  Dtype dtype() const { return impl().dtype; }
+  const Strides& strides() const { return impl().strides; }
+  bool is_contiguous() const;
+
+  /// Pointer to the first element; throws if T does not match dtype().
+  template <class T> T* data() const;
+  /// The single value of a one-element tensor, converted to T.
+  template <class T = double> T item() const;
+  /// One element by index, negative indices counting from the end.
+  double at(std::initializer_list<std::ptrdiff_t> index) const;
+
+  /// A copy converted to `dtype` (this tensor itself if it already has it). Differentiable.
+  Tensor to(Dtype dtype) const;
+  /// This tensor if its elements are in row-major order, otherwise a row-major copy. Differentiable.
+  Tensor contiguous() const;
+  /// A copy of the values that shares nothing with this tensor. Differentiable.
+  Tensor clone() const;
+  /// A copy of the values as an xtensor array (T must match dtype()).
+  template <class T> xt::xarray<T> to_xarray() const;
+  template <class T> explicit operator xt::xarray<T>() const { return to_xarray<T>(); }
+
+  // --- autograd -------------------------------------------------------------------------
+  bool requires_grad() const { return impl().requires_grad; }
+  /// Marks a leaf as a parameter to differentiate (floating dtypes only). Returns *this.
+  Tensor& requires_grad_(bool enabled = true);
+  /// The gradient accumulated by backward() (undefined until then).
+  Tensor grad() const;
+  /// Forgets the accumulated gradient (PyTorch's set_to_none=True).
+  void zero_grad();
+  /// A tensor sharing the values but cut from the graph: a leaf that does not require grad.
+  Tensor detach() const;
+  /// True unless this tensor was produced by a recorded operation.
+  bool is_leaf() const { return impl().grad_fn == nullptr; }
+  const std::shared_ptr<autograd::Node>& grad_fn() const { return impl().grad_fn; }
+  /// Back-propagates from this tensor: from a scalar with gradient 1, or with an explicit
+  /// gradient of this tensor's shape. The graph is released unless retain_graph is true.
+  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
+
+  TensorImpl& impl() const;
+  const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
+  /// True if both handles point to the same tensor.
+  bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
+
+ private:
+  std::shared_ptr<TensorImpl> impl_;
+};
+
+/// NumPy-style printing: tensor([[1., 2.], [3., 4.]], dtype=float32).
+std::ostream& operator<<(std::ostream& out, const Tensor& tensor);
+std::string to_string(const Tensor& tensor);
+
+// --- creation -------------------------------------------------------------------------------
+/// Uninitialised values.
+Tensor empty(const Shape& shape, Dtype dtype = float32);
+Tensor zeros(const Shape& shape, Dtype dtype = float32);
+Tensor ones(const Shape& shape, Dtype dtype = float32);
+Tensor full(const Shape& shape, double value, Dtype dtype = float32);
+Tensor zeros_like(const Tensor& like);
+Tensor ones_like(const Tensor& like);
+Tensor full_like(const Tensor& like, double value);
+/// [0, end) and [start, end) by step, like numpy.arange.
+Tensor arange(double end, Dtype dtype = float32);
+Tensor arange(double start, double end, double step = 1, Dtype dtype = float32);
+/// Identity matrix n×n or n×m.
+Tensor eye(std::size_t n, Dtype dtype = float32);
+Tensor eye(std::size_t n, std::size_t m, Dtype dtype = float32);
+/// From (nested) lists of numbers: tensor({{1, 2}, {3, 4}}), tensor(3.5), tensor({1, 2}, float64).
+Tensor tensor(const xt::xarray<double>& values, Dtype dtype = float32);
+/// A copy of `numel(shape)` values read from a raw buffer.
+template <class T> Tensor from_buffer(const T* values, const Shape& shape);
+/// Wraps a raw buffer without copying; `owner` (may be empty) is kept alive with the tensor.
+template <class T> Tensor from_blob(T* values, const Shape& shape, std::shared_ptr<void> owner = {});
+
+}  // namespace descent

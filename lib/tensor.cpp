@@ -1,0 +1,200 @@
+#include "descent/tensor.hpp"
+
+#include <cstring>
+
+#include "descent/autograd/engine.hpp"
+#include "descent/autograd/function.hpp"
+#include "detail/dispatch.hpp"
+
+namespace descent {
+
+template <class T> Tensor::Tensor(xt::xarray<T> values) {
+  auto owner = std::make_shared<xt::xarray<T>>(std::move(values));
+  impl_ = std::make_shared<TensorImpl>();
+  impl_->data = owner->data();
+  impl_->shape = Shape(owner->shape().begin(), owner->shape().end());
+  impl_->strides = contiguous_strides(impl_->shape);
+  impl_->dtype = dtype_of<T>();
+  impl_->owner = std::move(owner);
+}
+
+TensorImpl& Tensor::impl() const {
+  if (!impl_) throw Error("Tensor: use of an undefined tensor");
+  return *impl_;
+}
+
+std::size_t Tensor::size(std::ptrdiff_t axis) const {
+  return shape()[normalize_axis("size", axis, dim(), shape())];
+}
+
+bool Tensor::is_contiguous() const {
+  const auto& s = impl();
+  std::ptrdiff_t expected = 1;
+  for (std::size_t i = s.shape.size(); i-- > 0;) {
+    if (s.shape[i] != 1 && s.strides[i] != expected) return false;
+    expected *= static_cast<std::ptrdiff_t>(s.shape[i]);
+  }
+  return true;
+}
+
+template <class T> T* Tensor::data() const {
+  DESCENT_CHECK(dtype_of<T>() == dtype(), "data", "the tensor holds ", to_string(dtype()), ", not ",
+                to_string(dtype_of<T>()));
+  return static_cast<T*>(impl().data);
+}
+
+namespace {
+std::ptrdiff_t element_offset(const Tensor& t, std::initializer_list<std::ptrdiff_t> index) {
+  DESCENT_CHECK(index.size() == t.dim(), "at", "expected ", t.dim(), " indices for shape ", to_string(t.shape()),
+                ", got ", index.size());
+  std::ptrdiff_t offset = 0;
+  std::size_t axis = 0;
+  for (auto i : index) {
+    const auto n = static_cast<std::ptrdiff_t>(t.shape()[axis]);
+    DESCENT_CHECK(i >= -n && i < n, "at", "index ", i, " out of range for axis ", axis, " of shape ",
+                  to_string(t.shape()));
+    offset += (i < 0 ? i + n : i) * t.strides()[axis];
+    ++axis;
+  }
+  return offset;
+}
+}  // namespace
+
+template <class T> T Tensor::item() const {
+  DESCENT_CHECK(numel() == 1, "item", "only a one-element tensor has an item, got shape ", to_string(shape()));
+  return detail::dispatch(dtype(), [&](auto e) { return static_cast<T>(*static_cast<decltype(e)*>(impl().data)); });
+}
+
+double Tensor::at(std::initializer_list<std::ptrdiff_t> index) const {
+  const auto offset = element_offset(*this, index);
+  return detail::dispatch(dtype(), [&](auto e) {
+    return static_cast<double>(static_cast<decltype(e)*>(impl().data)[offset]);
+  });
+}
+
+namespace detail {
+template <class T>
+static void copy_strided(const T* src, const Shape& shape, const Strides& strides, std::size_t axis, T*& out) {
+  const std::size_t n = shape[axis];
+  const std::ptrdiff_t stride = strides[axis];
+  if (axis + 1 == shape.size()) {
+    for (std::size_t i = 0; i < n; ++i) *out++ = src[static_cast<std::ptrdiff_t>(i) * stride];
+    return;
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    copy_strided(src + static_cast<std::ptrdiff_t>(i) * stride, shape, strides, axis + 1, out);
+}
+
+void copy_to_contiguous(const Tensor& src, void* out) {
+  if (src.is_contiguous()) {
+    std::memcpy(out, src.impl().data, src.numel() * element_size(src.dtype()));
+    return;
+  }
+  dispatch(src.dtype(), [&](auto e) {
+    using T = decltype(e);
+    T* dst = static_cast<T*>(out);
+    if (src.numel() == 0) return;
+    copy_strided(static_cast<const T*>(src.impl().data), src.shape(), src.strides(), 0, dst);
+  });
+}
+}  // namespace detail
+
+Tensor Tensor::contiguous() const {
+  if (is_contiguous()) return *this;
+  Tensor out = empty(shape(), dtype());
+  detail::copy_to_contiguous(*this, out.impl().data);
+  // d(contiguous(x))/dx = identity
+  return autograd::record("contiguous", out, {*this}, [](const Tensor& grad) { return std::vector<Tensor>{grad}; });
+}
+
+Tensor Tensor::clone() const {
+  Tensor out = empty(shape(), dtype());
+  detail::copy_to_contiguous(*this, out.impl().data);
+  // d(clone(x))/dx = identity
+  return autograd::record("clone", out, {*this}, [](const Tensor& grad) { return std::vector<Tensor>{grad}; });
+}
+
+Tensor Tensor::to(Dtype target) const {
+  if (target == dtype()) return *this;
+  Tensor src = contiguous();
+  Tensor out = empty(shape(), target);
+  detail::dispatch(dtype(), [&](auto from) {
+    detail::dispatch(target, [&](auto to) {
+      using From = decltype(from);
+      using To = decltype(to);
+      const From* s = static_cast<const From*>(src.impl().data);
+      To* d = static_cast<To*>(out.impl().data);
+      for (std::size_t i = 0, n = numel(); i < n; ++i) d[i] = static_cast<To>(s[i]);
+    });
+  });
+  if (!is_floating(target) || !is_floating(dtype())) return out;
+  // d(to(x))/dx = identity, converted back to x's dtype
+  const Dtype source = dtype();
+  return autograd::record("to", out, {*this}, [source](const Tensor& grad) { return std::vector<Tensor>{grad.to(source)}; });
+}
+
+template <class T> xt::xarray<T> Tensor::to_xarray() const {
+  DESCENT_CHECK(dtype_of<T>() == dtype(), "to_xarray", "the tensor holds ", to_string(dtype()), ", not ",
+                to_string(dtype_of<T>()), " (convert with .to(dtype) first)");
+  auto out = xt::xarray<T>::from_shape(shape());
+  detail::copy_to_contiguous(*this, out.data());
+  return out;
+}
+
+Tensor& Tensor::requires_grad_(bool enabled) {
+  DESCENT_CHECK(!enabled || is_floating(dtype()), "requires_grad_",
+                "only float32 and float64 tensors can require gradients, got ", to_string(dtype()));
+  DESCENT_CHECK(is_leaf(), "requires_grad_", "can only be changed on a leaf tensor (use detach() first)");
+  impl().requires_grad = enabled;
+  return *this;
+}
+
+Tensor Tensor::grad() const { return impl().grad ? Tensor(impl().grad) : Tensor(); }
+
+void Tensor::zero_grad() { impl().grad.reset(); }
+
+Tensor Tensor::detach() const {
+  auto impl2 = std::make_shared<TensorImpl>();
+  impl2->owner = impl().owner;
+  impl2->data = impl().data;
+  impl2->shape = impl().shape;
+  impl2->strides = impl().strides;
+  impl2->dtype = impl().dtype;
+  return Tensor(std::move(impl2));
+}
+
+void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
+  autograd::backward(*this, gradient, retain_graph);
+}
+
+template <class T> Tensor from_buffer(const T* values, const Shape& shape) {
+  Tensor out = empty(shape, dtype_of<T>());
+  std::memcpy(out.data<T>(), values, numel(shape) * sizeof(T));
+  return out;
+}
+
+template <class T> Tensor from_blob(T* values, const Shape& shape, std::shared_ptr<void> owner) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->owner = std::move(owner);
+  impl->data = values;
+  impl->shape = shape;
+  impl->strides = contiguous_strides(shape);
+  impl->dtype = dtype_of<T>();
+  return Tensor(std::move(impl));
+}
+
+#define DESCENT_INSTANTIATE(T)                                                   \
+  template Tensor::Tensor(xt::xarray<T>);                                        \
+  template T* Tensor::data<T>() const;                                           \
+  template T Tensor::item<T>() const;                                            \
+  template xt::xarray<T> Tensor::to_xarray<T>() const;                           \
+  template Tensor from_buffer<T>(const T*, const Shape&);                        \
+  template Tensor from_blob<T>(T*, const Shape&, std::shared_ptr<void>);
+DESCENT_INSTANTIATE(float)
+DESCENT_INSTANTIATE(double)
+DESCENT_INSTANTIATE(std::int64_t)
+DESCENT_INSTANTIATE(bool)
+#undef DESCENT_INSTANTIATE
+template int Tensor::item<int>() const;
+
+}  // namespace descent

@@ -1,0 +1,53 @@
+#pragma once
+// Assertions shared by the tests: values against references, gradients against finite
+// differences, errors against the message they must carry.
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <functional>
+#include <string>
+
+#include "descent/descent.hpp"
+
+namespace descent::testing {
+
+/// A float64 tensor of standard-normal values that requires grad: a gradcheck input.
+inline Tensor random_input(const Shape& shape, std::uint64_t seed) {
+  Generator gen(seed);
+  return randn(shape, gen, float64).requires_grad_();
+}
+
+/// Checks the gradients of f at `inputs` against central differences (float64).
+inline void check_gradient(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                           const std::vector<Tensor>& inputs, const autograd::GradcheckOptions& options = {}) {
+  const auto result = autograd::gradcheck(f, inputs, options);
+  BOOST_TEST(result.passed, result.message);
+}
+
+/// Checks shape and values (|actual - expected| <= atol + rtol * |expected|, NaN equals NaN).
+inline void check_values(const Tensor& actual, const xt::xarray<double>& expected, double rtol = 1e-6,
+                         double atol = 1e-7) {
+  const Shape expected_shape(expected.shape().begin(), expected.shape().end());
+  BOOST_TEST_REQUIRE(to_string(actual.shape()) == to_string(expected_shape));
+  const xt::xarray<double> values = actual.to(float64).to_xarray<double>();
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const double a = values.data()[i], e = expected.data()[i];
+    if (std::isnan(e) && std::isnan(a)) continue;
+    const bool close = (std::isinf(e) && a == e) || std::abs(a - e) <= atol + rtol * std::abs(e);
+    BOOST_TEST(close, "element " << i << ": got " << a << ", expected " << e);
+  }
+}
+
+/// Checks that `f` throws a descent::Error whose message contains `fragment`.
+inline void check_error(const std::function<void()>& f, const std::string& fragment) {
+  try {
+    f();
+  } catch (const Error& e) {
+    BOOST_TEST(std::string(e.what()).find(fragment) != std::string::npos,
+               "message \"" << e.what() << "\" lacks \"" << fragment << "\"");
+    return;
+  }
+  BOOST_TEST(false, "no descent::Error thrown (expected one mentioning \"" << fragment << "\")");
+}
+
+}  // namespace descent::testing
