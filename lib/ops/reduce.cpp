@@ -62,8 +62,31 @@ Tensor sum(const Tensor& x, const Axes& axes, bool keepdim) {
   const Shape kept = kept_shape(x.shape(), ax);
   Tensor out = detail::dispatch_floating("sum", x.dtype(), [&](auto e) {
     using T = decltype(e);
-    xt::xarray<T> values = xt::sum(detail::xview<T>(cx), ax, xt::evaluation_strategy::immediate);
-    return Tensor(std::move(values));
+    if (ax.size() == x.dim()) {  // everything: one accumulator (xtensor's 0-d immediate sum crashes)
+      const T* d = cx.data<T>();
+      T total = 0;
+      for (std::size_t i = 0, n = cx.numel(); i < n; ++i) total += d[i];
+      return full({}, static_cast<double>(total), x.dtype());
+    }
+    // Walk the input in order; each element lands in the output slot its kept indices name.
+    Tensor out = zeros(kept, x.dtype());
+    Strides out_strides = contiguous_strides(kept);
+    for (auto a : ax) out_strides[a] = 0;
+    const T* in = cx.data<T>();
+    T* o = out.data<T>();
+    const Shape& shape = x.shape();
+    xt::svector<std::size_t, 4> index(shape.size(), 0);
+    std::ptrdiff_t offset = 0;
+    for (std::size_t i = 0, n = cx.numel(); i < n; ++i) {
+      o[offset] += in[i];
+      for (std::size_t d = shape.size(); d-- > 0;) {
+        offset += out_strides[d];
+        if (++index[d] < shape[d]) break;
+        offset -= out_strides[d] * static_cast<std::ptrdiff_t>(shape[d]);
+        index[d] = 0;
+      }
+    }
+    return out;
   });
   out = reshape(out, signed_shape(keepdim ? kept : dropped_shape(x.shape(), ax))).detach();
   // d(sum x)/dx = 1 for every summed element

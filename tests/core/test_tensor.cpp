@@ -1,0 +1,109 @@
+// Tensor handles: creation, metadata, element access, conversions, sharing, printing, errors.
+#include "support/check.hpp"
+
+#include <cstring>
+
+using namespace descent;
+using descent::testing::check_error;
+using descent::testing::check_values;
+
+BOOST_AUTO_TEST_SUITE(tensor_handle)
+
+BOOST_AUTO_TEST_CASE(factories_have_the_requested_shape_dtype_and_values) {
+  Tensor z = zeros({2, 3});
+  BOOST_TEST(z.dim() == 2u);
+  BOOST_TEST(z.numel() == 6u);
+  BOOST_TEST(z.size(-1) == 3u);
+  BOOST_TEST(to_string(z.dtype()) == "float32");
+  check_values(z, {{0, 0, 0}, {0, 0, 0}});
+  check_values(ones({2}, float64), {1, 1});
+  BOOST_TEST(to_string(ones({2}, float64).dtype()) == "float64");
+  check_values(full({2, 2}, 7.5), {{7.5, 7.5}, {7.5, 7.5}});
+  check_values(arange(4), {0, 1, 2, 3});
+  check_values(arange(1, 2, 0.25, float64), {1, 1.25, 1.5, 1.75});
+  check_values(arange(5, 0, -2, int64), {5, 3, 1});
+  check_values(eye(2, 3), {{1, 0, 0}, {0, 1, 0}});
+  check_values(tensor({{1, 2}, {3, 4}}), {{1, 2}, {3, 4}});
+  check_values(zeros_like(tensor({1, 2, 3}, float64)), {0, 0, 0});
+  Tensor s = tensor(3.5);
+  BOOST_TEST(s.dim() == 0u);
+  BOOST_TEST(s.item() == 3.5);
+}
+
+BOOST_AUTO_TEST_CASE(element_access_counts_negative_indices_from_the_end) {
+  Tensor t = tensor({{1, 2, 3}, {4, 5, 6}}, float64);
+  BOOST_TEST(t.at({0, 0}) == 1);
+  BOOST_TEST(t.at({1, -1}) == 6);
+  BOOST_TEST(t.at({-2, 1}) == 2);
+  BOOST_TEST(tensor({42}, int64).item<std::int64_t>() == 42);
+}
+
+BOOST_AUTO_TEST_CASE(copies_share_values_and_clone_does_not) {
+  Tensor a = zeros({3});
+  Tensor b = a;  // a handle: same values
+  Tensor c = a.clone();
+  a.data<float>()[1] = 5;
+  BOOST_TEST(b.at({1}) == 5);
+  BOOST_TEST(c.at({1}) == 0);
+  BOOST_TEST(b.is_same(a));
+  BOOST_TEST(!c.is_same(a));
+}
+
+BOOST_AUTO_TEST_CASE(xarray_in_without_copy_and_out_as_a_copy) {
+  xt::xarray<double> values = {{1.5, 2.5}, {3.5, 4.5}};
+  const double* buffer = values.data();
+  Tensor t(std::move(values));
+  BOOST_TEST(t.data<double>() == buffer);  // taken, not copied
+  BOOST_TEST(to_string(t.dtype()) == "float64");
+  xt::xarray<double> back(t);
+  BOOST_TEST(back(1, 0) == 3.5);
+  back(1, 0) = 0;
+  BOOST_TEST(t.at({1, 0}) == 3.5);  // the conversion copied
+  Tensor labels(xt::xarray<std::int64_t>{3, 1, 2});
+  BOOST_TEST(to_string(labels.dtype()) == "int64");
+}
+
+BOOST_AUTO_TEST_CASE(raw_buffers_copied_or_wrapped) {
+  float raw[4] = {1, 2, 3, 4};
+  Tensor copied = from_buffer(raw, {2, 2});
+  Tensor wrapped = from_blob(raw, {2, 2});
+  raw[0] = 10;
+  BOOST_TEST(copied.at({0, 0}) == 1);
+  BOOST_TEST(wrapped.at({0, 0}) == 10);
+}
+
+BOOST_AUTO_TEST_CASE(dtype_conversion) {
+  Tensor f = tensor({1.75, -2.25});
+  Tensor d = f.to(float64);
+  check_values(d, {1.75, -2.25});
+  BOOST_TEST(to_string(d.dtype()) == "float64");
+  check_values(f.to(int64), {1, -2});  // truncation toward zero, like C++ and NumPy's astype
+  BOOST_TEST(f.to(float32).is_same(f));  // no conversion needed: same tensor
+  check_values(tensor({0, 2}).to(boolean), {0, 1});
+}
+
+BOOST_AUTO_TEST_CASE(prints_like_numpy) {
+  BOOST_TEST(to_string(tensor({{1, 2}, {3, 4}})) == "tensor([[1., 2.],\n        [3., 4.]])");
+  BOOST_TEST(to_string(tensor({0.5, -1.25}, float64)) == "tensor([  0.5, -1.25], dtype=float64)");
+  BOOST_TEST(to_string(tensor({3, 1}, int64)) == "tensor([3, 1], dtype=int64)");
+  BOOST_TEST(to_string(tensor(2.0)) == "tensor(2.)");
+  BOOST_TEST(to_string(zeros({2, 1, 2})) == "tensor([[[0., 0.]],\n\n        [[0., 0.]]])");
+  BOOST_TEST(to_string(zeros({1}).requires_grad_()) == "tensor([0.], requires_grad=true)");
+  const std::string big = to_string(arange(2000));
+  BOOST_TEST(big == "tensor([   0.,    1.,    2., ..., 1997., 1998., 1999.])");
+  BOOST_TEST(to_string(Tensor()) == "tensor(undefined)");
+}
+
+BOOST_AUTO_TEST_CASE(bad_use_gives_clear_errors) {
+  check_error([] { tensor({1, 2}).item(); }, "item: only a one-element tensor has an item, got shape (2,)");
+  check_error([] { tensor({1, 2}).at({2}); }, "at: index 2 out of range for axis 0 of shape (2,)");
+  check_error([] { tensor({1, 2}).at({0, 0}); }, "at: expected 1 indices for shape (2,), got 2");
+  check_error([] { tensor({1, 2}).data<double>(); }, "data: the tensor holds float32, not float64");
+  check_error([] { tensor({1, 2}).to_xarray<double>(); }, "to_xarray: the tensor holds float32");
+  check_error([] { tensor({1}, int64).requires_grad_(); }, "requires_grad_: only float32 and float64");
+  check_error([] { Tensor().shape(); }, "use of an undefined tensor");
+  check_error([] { tensor({1, 2}).size(2); }, "size: axis 2 out of range for shape (2,)");
+  check_error([] { arange(0, 1, 0); }, "arange: step must be finite and non-zero");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
