@@ -4,6 +4,7 @@
 
 #include "descent/autograd/engine.hpp"
 #include "descent/autograd/function.hpp"
+#include "descent/ops/shape.hpp"
 #include "detail/dispatch.hpp"
 
 namespace descent {
@@ -147,6 +148,27 @@ Tensor& Tensor::requires_grad_(bool enabled) {
   DESCENT_CHECK(is_leaf(), "requires_grad_", "can only be changed on a leaf tensor (use detach() first)");
   impl().requires_grad = enabled;
   return *this;
+}
+
+Tensor& Tensor::copy_(const Tensor& source) {
+  DESCENT_CHECK(is_contiguous(), "copy_", "the destination must be contiguous, got a view of shape ",
+                to_string(shape()));
+  DESCENT_CHECK(broadcast_shapes("copy_", source.shape(), shape()) == shape(), "copy_", "cannot copy ",
+                to_string(source.shape()), " into ", to_string(shape()));
+  NoGradGuard no_grad;
+  detail::copy_to_contiguous(broadcast_to(source.detach(), shape()).to(dtype()), impl().data);
+  return *this;
+}
+
+void Tensor::set_data(const Tensor& source) {
+  auto& self = impl();
+  const auto& other = source.impl();
+  self.owner = other.owner;
+  self.data = other.data;
+  self.shape = other.shape;
+  self.strides = other.strides;
+  self.dtype = other.dtype;
+  self.grad.reset();
 }
 
 Tensor Tensor::grad() const { return impl().grad ? Tensor(impl().grad) : Tensor(); }

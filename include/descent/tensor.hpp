@@ -65,6 +65,12 @@ class Tensor {
   Tensor contiguous() const;
   /// A copy of the values that shares nothing with this tensor. Differentiable.
   Tensor clone() const;
+  /// Copies `source`'s values into this tensor's storage (broadcast to its shape, converted to its dtype).
+  /// Not recorded: for initialisers and optimizer updates, under NoGradGuard. Returns *this.
+  Tensor& copy_(const Tensor& source);
+  /// Makes this handle (and every copy of it) refer to `source`'s values, shape and dtype, keeping
+  /// its autograd identity: how Module::to(dtype) converts parameters an optimizer also holds.
+  void set_data(const Tensor& source);
   /// A copy of the values as an xtensor array (T must match dtype()).
   template <class T> xt::xarray<T> to_xarray() const;
   template <class T> explicit operator xt::xarray<T>() const { return to_xarray<T>(); }

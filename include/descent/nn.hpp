@@ -1,0 +1,9 @@
+#pragma once
+// Layers, initialisers and losses.
+#include "descent/nn/activation.hpp"
+#include "descent/nn/dropout.hpp"
+#include "descent/nn/flatten.hpp"
+#include "descent/nn/init.hpp"
+#include "descent/nn/linear.hpp"
+#include "descent/nn/module.hpp"
+#include "descent/nn/sequential.hpp"

@@ -1,0 +1,19 @@
+#include "descent/nn/activation.hpp"
+
+#include <sstream>
+
+namespace descent::nn {
+
+namespace {
+template <class T> std::string with_setting(const char* type, const char* name, T value) {
+  std::ostringstream out;
+  out << type << "(" << name << "=" << value << ")";
+  return out.str();
+}
+}  // namespace
+
+std::string LeakyReLU::describe() const { return with_setting("LeakyReLU", "negative_slope", negative_slope); }
+std::string Softmax::describe() const { return with_setting("Softmax", "axis", axis); }
+std::string LogSoftmax::describe() const { return with_setting("LogSoftmax", "axis", axis); }
+
+}  // namespace descent::nn
