@@ -5,5 +5,6 @@
 #include "descent/nn/flatten.hpp"
 #include "descent/nn/init.hpp"
 #include "descent/nn/linear.hpp"
+#include "descent/nn/loss.hpp"
 #include "descent/nn/module.hpp"
 #include "descent/nn/sequential.hpp"
