@@ -1,0 +1,237 @@
+// Reductions that pick values rather than add them: max, min, logsumexp (a smooth max) and
+// argmax. Same axis conventions and kernels as reduce.cpp. The backward rules need x compared
+// with the result (the tie mask) or exp(x - result) (the softmax): each is one fused pass over x
+// that also applies the incoming gradient.
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <type_traits>
+
+#include "descent/autograd/function.hpp"
+#include "detail/reduce.hpp"
+
+// GCC 12 warns (falsely) about _mm512_undefined_* inside xsimd::exp on AVX-512 (GCC bug 105593).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace descent {
+
+using autograd::record;
+using Grads = std::vector<Tensor>;
+
+namespace {
+
+// True where v is the extremum `top` (a NaN extremum matches the NaNs it came from). Bitwise
+// operators: a select, not a branch.
+template <class T> bool hits(T v, T top) { return (v == top) | ((v != v) & (top != top)); }
+template <class T, class A> xsimd::batch_bool<T, A> hits(xsimd::batch<T, A> v, xsimd::batch<T, A> top) {
+  return (v == top) | (xsimd::isnan(v) & xsimd::isnan(top));  // (xsimd's != is false for NaN)
+}
+
+/// For j < n: on_batch(j, mask) on whole SIMD batches, then on_scalar(j, hit) on the tail, where
+/// the mask says which x[j] hit top[j] (top[0] for every j when TopScalar).
+template <bool TopScalar, class T, class OnBatch, class OnScalar>
+void for_each_hit(const T* x, const T* top, std::size_t n, OnBatch&& on_batch, OnScalar&& on_scalar) {
+  using B = xsimd::batch<T>;
+  std::size_t j = 0;
+  for (; j + B::size <= n; j += B::size)
+    on_batch(j, hits(B::load_unaligned(x + j), TopScalar ? B(top[0]) : B::load_unaligned(top + j)));
+  for (; j < n; ++j) on_scalar(j, hits(x[j], TopScalar ? top[0] : top[j]));
+}
+
+/// The gradient of max/min: g shared equally among the elements equal to the result, 0 elsewhere.
+Tensor extremum_grad(const detail::ReduceLayout& l, const Tensor& x, const Tensor& top, const Tensor& g) {
+  if (x.numel() == 0) return zeros(x.shape(), x.dtype());
+  const Tensor cx = detail::contiguous_values(x), cg = detail::contiguous_values(g);
+  Tensor grad = empty(x.shape(), x.dtype());
+  detail::dispatch_floating("max", x.dtype(), [&](auto e) {
+    using T = decltype(e);
+    using B = xsimd::batch<T>;
+    const T *xv = cx.data<T>(), *tv = top.data<T>(), *gv = cg.data<T>();
+    T* out = grad.data<T>();
+    const std::size_t n = l.runs.back();
+    const B zero(T(0)), one(T(1));
+    std::vector<T> share(l.out_numel, T(0));  // first the number of ties, then g / ties
+    detail::for_each_run(l, [&](std::size_t i, std::ptrdiff_t o) {
+      T* s = share.data() + o;
+      if (l.last_reduced) {
+        B ties = zero;
+        T tail = 0;
+        for_each_hit<true>(xv + i, tv + o, n, [&](std::size_t, auto m) { ties += xsimd::select(m, one, zero); },
+                           [&](std::size_t, bool h) { tail += h; });
+        s[0] += xsimd::hadd(ties) + tail;
+      } else {
+        for_each_hit<false>(xv + i, tv + o, n,
+                            [&](std::size_t j, auto m) { (B::load_unaligned(s + j) + xsimd::select(m, one, zero)).store_unaligned(s + j); },
+                            [&](std::size_t j, bool h) { s[j] += h; });
+      }
+    });
+    for (std::size_t o = 0; o < l.out_numel; ++o) share[o] = gv[o] / share[o];
+    detail::for_each_run(l, [&](std::size_t i, std::ptrdiff_t o) {
+      const T* s = share.data() + o;
+      T* gi = out + i;
+      if (l.last_reduced)
+        for_each_hit<true>(xv + i, tv + o, n, [&](std::size_t j, auto m) { xsimd::select(m, B(s[0]), zero).store_unaligned(gi + j); },
+                           [&](std::size_t j, bool h) { gi[j] = h ? s[0] : T(0); });
+      else
+        for_each_hit<false>(xv + i, tv + o, n,
+                            [&](std::size_t j, auto m) { xsimd::select(m, B::load_unaligned(s + j), zero).store_unaligned(gi + j); },
+                            [&](std::size_t j, bool h) { gi[j] = h ? s[j] : T(0); });
+    });
+  });
+  return grad;
+}
+
+template <template <class> class Op>
+Tensor extremum(const char* op, const Tensor& x, const detail::ReduceLayout& l) {
+  DESCENT_CHECK(l.extent > 0, op, "cannot reduce zero elements (shape ", to_string(x.shape()),
+                "): the ", op, " of an empty set is undefined");
+  Tensor out = detail::dispatch(x.dtype(), [&](auto e) {
+    using T = decltype(e);
+    return detail::reduce_values<Op<T>, T, T>(l, x);
+  });
+  // d(max x)/dx = 1 at the maximum and 0 elsewhere (min alike); ties share it equally, like torch.amax
+  return record(op, out, {x}, [l, x, top = out.detach()](const Tensor& g) {
+    return Grads{extremum_grad(l, x, top, g)};
+  });
+}
+
+/// log(sum(exp(x))) = shift + log(sum(exp(x - shift))) with shift = max(x), so nothing overflows.
+/// A shift of ±inf is replaced by 0 (as PyTorch does): a row of -inf gives log(0) = -inf, not NaN.
+template <class T> void logsumexp_values(const detail::ReduceLayout& l, const T* x, T* out) {
+  using B = xsimd::batch<T>;
+  std::vector<T> shift(l.out_numel);
+  detail::reduce_into<detail::MaxOp<T>, T>(l, x, shift.data());
+  for (auto& s : shift)
+    if (std::isinf(s)) s = 0;
+  const std::size_t n = l.runs.back();
+  for (std::size_t o = 0; o < l.out_numel; ++o) out[o] = 0;
+  if (l.last_reduced) {
+    detail::for_each_run(l, [&](std::size_t i, std::ptrdiff_t o) {
+      B acc(T(0));
+      T tail = 0;
+      detail::exp_shifted<true>(x + i, &shift[o], n, [&](std::size_t, B v) { acc += v; },
+                                [&](std::size_t, T v) { tail += v; });
+      out[o] += xsimd::hadd(acc) + tail;
+    });
+  } else {
+    detail::for_each_run(l, [&](std::size_t i, std::ptrdiff_t o) {
+      T* s = out + o;
+      detail::exp_shifted<false>(x + i, &shift[o], n,
+                                 [&](std::size_t j, B v) { (B::load_unaligned(s + j) + v).store_unaligned(s + j); },
+                                 [&](std::size_t j, T v) { s[j] += v; });
+    });
+  }
+  for (std::size_t o = 0; o < l.out_numel; ++o) out[o] = std::log(out[o]) + shift[o];
+}
+
+/// The gradient of logsumexp: g * softmax(x) = g * exp(x - result), in one pass. Where the result
+/// is -inf (every element -inf) the gradient is 0 rather than PyTorch's NaN.
+Tensor logsumexp_grad(const detail::ReduceLayout& l, const Tensor& x, const Tensor& result, const Tensor& g) {
+  if (x.numel() == 0) return zeros(x.shape(), x.dtype());
+  const Tensor cx = detail::contiguous_values(x), cg = detail::contiguous_values(g);
+  Tensor grad = empty(x.shape(), x.dtype());
+  detail::dispatch_floating("logsumexp", x.dtype(), [&](auto e) {
+    using T = decltype(e);
+    using B = xsimd::batch<T>;
+    const T *xv = cx.data<T>(), *gv = cg.data<T>();
+    T* out = grad.data<T>();
+    std::vector<T> lse(result.data<T>(), result.data<T>() + l.out_numel);
+    for (auto& v : lse)
+      if (v == -std::numeric_limits<T>::infinity()) v = std::numeric_limits<T>::infinity();  // exp(-inf - inf) = 0
+    const std::size_t n = l.runs.back();
+    detail::for_each_run(l, [&](std::size_t i, std::ptrdiff_t o) {
+      T* gi = out + i;
+      if (l.last_reduced) {
+        const T go = gv[o];
+        detail::exp_shifted<true>(xv + i, &lse[o], n, [&](std::size_t j, B v) { (v * B(go)).store_unaligned(gi + j); },
+                                  [&](std::size_t j, T v) { gi[j] = v * go; });
+      } else {
+        const T* go = gv + o;
+        detail::exp_shifted<false>(xv + i, &lse[o], n,
+                                   [&](std::size_t j, B v) { (v * B::load_unaligned(go + j)).store_unaligned(gi + j); },
+                                   [&](std::size_t j, T v) { gi[j] = v * go[j]; });
+      }
+    });
+  });
+  return grad;
+}
+
+Tensor logsumexp_over(const Tensor& x, const detail::ReduceLayout& l) {
+  detail::check_floating("logsumexp", x);
+  Tensor out = empty(l.result, x.dtype());
+  detail::dispatch_floating("logsumexp", x.dtype(), [&](auto e) {
+    using T = decltype(e);
+    T* o = out.data<T>();
+    if (x.numel() == 0) {
+      for (std::size_t i = 0; i < l.out_numel; ++i) o[i] = -std::numeric_limits<T>::infinity();  // log(0)
+      return;
+    }
+    const Tensor cx = detail::contiguous_values(x);
+    logsumexp_values(l, cx.data<T>(), o);
+  });
+  // d(logsumexp x)/dx = exp(x - logsumexp x) = softmax(x)
+  return record("logsumexp", out, {x}, [l, x, result = out.detach()](const Tensor& g) {
+    return Grads{logsumexp_grad(l, x, result, g)};
+  });
+}
+
+}  // namespace
+
+Tensor max(const Tensor& x) { return extremum<detail::MaxOp>("max", x, detail::reduce_layout_all(x)); }
+Tensor max(const Tensor& x, const Axes& axes, bool keepdim) {
+  return extremum<detail::MaxOp>("max", x, detail::reduce_layout("max", x, axes, keepdim));
+}
+Tensor min(const Tensor& x) { return extremum<detail::MinOp>("min", x, detail::reduce_layout_all(x)); }
+Tensor min(const Tensor& x, const Axes& axes, bool keepdim) {
+  return extremum<detail::MinOp>("min", x, detail::reduce_layout("min", x, axes, keepdim));
+}
+
+Tensor logsumexp(const Tensor& x) { return logsumexp_over(x, detail::reduce_layout_all(x)); }
+Tensor logsumexp(const Tensor& x, const Axes& axes, bool keepdim) {
+  return logsumexp_over(x, detail::reduce_layout("logsumexp", x, axes, keepdim));
+}
+
+Tensor argmax(const Tensor& x, std::ptrdiff_t axis, bool keepdim) {
+  const std::size_t a = normalize_axis("argmax", axis, x.dim(), x.shape());
+  const detail::ReduceLayout l = detail::reduce_layout("argmax", x, {axis}, keepdim);
+  DESCENT_CHECK(l.extent > 0, "argmax", "cannot take the argmax of an empty axis (axis ", axis, " of shape ",
+                to_string(x.shape()), ")");
+  Tensor out = empty(l.result, int64);
+  if (x.numel() == 0) return out;
+  std::size_t outer = 1, inner = 1;
+  for (std::size_t i = 0; i < a; ++i) outer *= x.shape()[i];
+  for (std::size_t i = a + 1; i < x.dim(); ++i) inner *= x.shape()[i];
+  const std::size_t len = x.shape()[a];
+  const Tensor cx = detail::contiguous_values(x);
+  std::int64_t* idx = out.data<std::int64_t>();
+  // The max first (vectorised, NaN if any is NaN: NaN counts as the largest, like NumPy), then the
+  // first index holding it (ties give the first index).
+  detail::dispatch(x.dtype(), [&](auto e) {
+    using T = decltype(e);
+    const T* xv = cx.data<T>();
+    const std::unique_ptr<T[]> top(new T[l.out_numel]);  // (not std::vector: T may be bool)
+    detail::reduce_into<detail::MaxOp<T>, T>(l, xv, top.get());
+    for (std::size_t p = 0; p < outer; ++p) {
+      const T* xp = xv + p * len * inner;
+      const T* tp = top.get() + p * inner;
+      std::int64_t* ip = idx + p * inner;
+      if (inner == 1) {
+        std::size_t r = 0;
+        if constexpr (std::is_floating_point_v<T>) {  // whole batches first
+          using B = xsimd::batch<T>;
+          while (r + B::size <= len && !xsimd::any(hits(B::load_unaligned(xp + r), B(tp[0])))) r += B::size;
+        }
+        while (!hits(xp[r], tp[0])) ++r;
+        ip[0] = static_cast<std::int64_t>(r);
+        continue;
+      }
+      for (std::size_t j = 0; j < inner; ++j) ip[j] = -1;
+      for (std::size_t r = 0; r < len; ++r)
+        for (std::size_t j = 0; j < inner; ++j)
+          ip[j] = ((ip[j] < 0) & hits(xp[r * inner + j], tp[j])) ? static_cast<std::int64_t>(r) : ip[j];
+    }
+  });
+  return out;
+}
+
+}  // namespace descent
