@@ -1,0 +1,209 @@
+// Matrix products through BLAS. Operands reach cblas_?gemm / ?gemv / ?dot as they are stored: a
+// transposed view goes with CblasTrans and its own leading dimension, never copied; only layouts
+// BLAS cannot describe (broadcast, or strided both ways) are made contiguous first.
+// (xtensor-blas's xlinalg.hpp must not be included here: it redeclares cblas_sgemm.)
+#include "descent/ops/linalg.hpp"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <climits>
+
+#include "descent/autograd/function.hpp"
+#include "descent/ops/reduce.hpp"
+#include "descent/ops/shape.hpp"
+#include "detail/dispatch.hpp"
+
+namespace descent {
+
+using autograd::record;
+using Grads = std::vector<Tensor>;
+
+namespace detail {
+
+BlasMatrix blas_matrix(std::size_t rows, std::size_t cols, std::ptrdiff_t row_stride, std::ptrdiff_t col_stride) {
+  const auto r = static_cast<std::ptrdiff_t>(rows), c = static_cast<std::ptrdiff_t>(cols);
+  // Row-major: element (i, j) at i·ld + j with ld >= cols.
+  if ((c == 1 || col_stride == 1) && (r == 1 || row_stride >= std::max<std::ptrdiff_t>(1, c)))
+    return {true, false, r == 1 ? std::max<std::ptrdiff_t>(1, c) : row_stride};
+  // Column-major (what transpose() makes of a row-major matrix): element (i, j) at i + j·ld, ld >= rows.
+  if ((r == 1 || row_stride == 1) && (c == 1 || col_stride >= std::max<std::ptrdiff_t>(1, r)))
+    return {true, true, c == 1 ? std::max<std::ptrdiff_t>(1, r) : col_stride};
+  return {};
+}
+
+BlasMatrix blas_matrix(const Tensor& m) {
+  DESCENT_CHECK(m.dim() == 2, "blas_matrix", "expected a 2-D tensor, got shape ", to_string(m.shape()));
+  return blas_matrix(m.shape()[0], m.shape()[1], m.strides()[0], m.strides()[1]);
+}
+
+}  // namespace detail
+
+namespace {
+
+// Typed BLAS calls: row-major, alpha = 1, beta = 0, the result contiguous.
+CBLAS_TRANSPOSE flag(bool transposed) { return transposed ? CblasTrans : CblasNoTrans; }
+
+void gemm(bool ta, bool tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c) {
+  cblas_sgemm(CblasRowMajor, flag(ta), flag(tb), m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
+}
+void gemm(bool ta, bool tb, int m, int n, int k, const double* a, int lda, const double* b, int ldb, double* c) {
+  cblas_dgemm(CblasRowMajor, flag(ta), flag(tb), m, n, k, 1.0, a, lda, b, ldb, 0.0, c, n);
+}
+// y = op(A)·x, A stored as rows×cols.
+void gemv(bool t, int rows, int cols, const float* a, int lda, const float* x, int incx, float* y) {
+  cblas_sgemv(CblasRowMajor, flag(t), rows, cols, 1.0f, a, lda, x, incx, 0.0f, y, 1);
+}
+void gemv(bool t, int rows, int cols, const double* a, int lda, const double* x, int incx, double* y) {
+  cblas_dgemv(CblasRowMajor, flag(t), rows, cols, 1.0, a, lda, x, incx, 0.0, y, 1);
+}
+float dot(int n, const float* x, int incx, const float* y, int incy) { return cblas_sdot(n, x, incx, y, incy); }
+double dot(int n, const double* x, int incx, const double* y, int incy) { return cblas_ddot(n, x, incx, y, incy); }
+
+/// An operand as a batch of matrices (strides in elements): a 1-D operand is one row on the left
+/// and one column on the right, a 2-D operand a batch of one.
+struct Operand {
+  void* data = nullptr;
+  std::size_t batch = 1;
+  std::ptrdiff_t batch_stride = 0;
+  std::size_t rows = 1, cols = 1;
+  std::ptrdiff_t row_stride = 0, col_stride = 0;
+};
+
+Operand describe(const Tensor& t, bool left) {
+  Operand op;
+  op.data = t.impl().data;
+  const auto& shape = t.shape();
+  const auto& strides = t.strides();
+  if (t.dim() == 1) {
+    (left ? op.cols : op.rows) = shape[0];
+    (left ? op.col_stride : op.row_stride) = strides[0];
+    return op;
+  }
+  if (t.dim() == 3) {
+    op.batch = shape[0];
+    op.batch_stride = shape[0] == 1 ? 0 : strides[0];
+  }
+  const std::size_t r = t.dim() - 2;
+  op.rows = shape[r];
+  op.cols = shape[r + 1];
+  op.row_stride = strides[r];
+  op.col_stride = strides[r + 1];
+  return op;
+}
+
+/// The increment of a left operand's row / a right operand's column read as a BLAS vector.
+std::ptrdiff_t vector_stride(const Operand& op, bool left) {
+  const std::size_t n = left ? op.cols : op.rows;
+  return n <= 1 ? 1 : (left ? op.col_stride : op.row_stride);
+}
+
+/// Whether BLAS reads the operand in place: as a vector (when its side of the product has length
+/// 1) it needs a positive increment, as a matrix a layout blas_matrix accepts.
+bool readable(const Operand& op, bool left) {
+  if ((left ? op.rows : op.cols) == 1) return vector_stride(op, left) > 0;
+  return detail::blas_matrix(op.rows, op.cols, op.row_stride, op.col_stride).usable;
+}
+
+/// out[i] = A[i]·B[i] for each batch (a batch of one repeats), into contiguous `out`:
+/// ?dot for a 1×1 result, ?gemv when one side is a vector, ?gemm otherwise.
+template <class T> void multiply(const Operand& A, const Operand& B, std::size_t batch, T* out) {
+  const int m = static_cast<int>(A.rows), k = static_cast<int>(A.cols), n = static_cast<int>(B.cols);
+  const auto la = detail::blas_matrix(A.rows, A.cols, A.row_stride, A.col_stride);
+  const auto lb = detail::blas_matrix(B.rows, B.cols, B.row_stride, B.col_stride);
+  const int lda = static_cast<int>(la.leading_dim), ldb = static_cast<int>(lb.leading_dim);
+  const int inca = static_cast<int>(vector_stride(A, true)), incb = static_cast<int>(vector_stride(B, false));
+  for (std::size_t i = 0; i < batch; ++i) {
+    const T* a = static_cast<const T*>(A.data) + static_cast<std::ptrdiff_t>(i) * A.batch_stride;
+    const T* b = static_cast<const T*>(B.data) + static_cast<std::ptrdiff_t>(i) * B.batch_stride;
+    T* c = out + i * A.rows * B.cols;
+    if (m == 1 && n == 1) *c = dot(k, a, inca, b, incb);
+    else if (n == 1) gemv(la.transposed, la.transposed ? k : m, la.transposed ? m : k, a, lda, b, incb, c);
+    else if (m == 1) gemv(!lb.transposed, lb.transposed ? n : k, lb.transposed ? k : n, b, ldb, a, inca, c);
+    else gemm(la.transposed, lb.transposed, m, n, k, a, lda, b, ldb, c);
+  }
+}
+
+template <class T> void product(const Tensor& a, const Tensor& b, const Tensor& out) {
+  Tensor ca = a, cb = b;  // keep any copies alive through the calls
+  Operand A = describe(a, true), B = describe(b, false);
+  if (!readable(A, true)) A = describe(ca = detail::contiguous_values(a), true);
+  if (!readable(B, false)) B = describe(cb = detail::contiguous_values(b), false);
+  std::size_t batch = A.batch == 1 ? B.batch : A.batch;
+  // A batch of matrices over one right operand, stacked evenly: one tall matrix, one BLAS call.
+  if (A.batch > 1 && B.batch == 1 &&
+      (A.rows == 1 || A.batch_stride == static_cast<std::ptrdiff_t>(A.rows) * A.row_stride)) {
+    Operand tall = A;
+    tall.batch = 1;
+    tall.row_stride = A.rows == 1 ? A.batch_stride : A.row_stride;
+    tall.rows = A.batch * A.rows;
+    if (readable(tall, true)) A = tall, batch = 1;
+  }
+  multiply<T>(A, B, batch, out.data<T>());
+}
+
+std::vector<std::ptrdiff_t> signed_shape(const Shape& shape) { return {shape.begin(), shape.end()}; }
+
+/// Whether t's matrices are stored column-major (as transpose() leaves row-major ones).
+bool column_major(const Tensor& t) {
+  const std::size_t r = t.dim() - 2;
+  return detail::blas_matrix(t.shape()[r], t.shape()[r + 1], t.strides()[r], t.strides()[r + 1]).transposed;
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  DESCENT_CHECK(a.dim() >= 1 && b.dim() >= 1, "matmul", "both operands need at least one dimension, got ",
+                to_string(a.shape()), " and ", to_string(b.shape()), " (multiply by a scalar with mul)");
+  DESCENT_CHECK(a.dim() <= 3 && b.dim() <= 3, "matmul", "operands of more than 3 dimensions are not supported, got ",
+                to_string(a.shape()), " and ", to_string(b.shape()));
+  detail::check_same_dtype("matmul", a, b);
+  DESCENT_CHECK(is_floating(a.dtype()), "matmul", "expected float32 or float64 operands, got ", to_string(a.dtype()),
+                " ", to_string(a.shape()), " and ", to_string(b.shape()), " (convert with .to(float32))");
+  const Operand A = describe(a, true), B = describe(b, false);
+  DESCENT_CHECK(A.cols == B.rows, "matmul", "cannot multiply ", to_string(a.shape()), " by ", to_string(b.shape()));
+  DESCENT_CHECK(A.batch == B.batch || A.batch == 1 || B.batch == 1, "matmul", "cannot multiply ",
+                to_string(a.shape()), " by ", to_string(b.shape()), ": batch sizes ", A.batch, " and ", B.batch,
+                " differ (and neither is 1)");
+  const std::size_t batch = A.batch == 1 ? B.batch : A.batch;
+  DESCENT_CHECK(std::max({batch * A.rows, A.cols, B.cols}) < INT_MAX && a.numel() < INT_MAX && b.numel() < INT_MAX,
+                "matmul", "operands ", to_string(a.shape()), " and ", to_string(b.shape()), " are too large for BLAS");
+  Shape shape;
+  if (a.dim() == 3 || b.dim() == 3) shape.push_back(batch);
+  if (a.dim() >= 2) shape.push_back(A.rows);
+  if (b.dim() >= 2) shape.push_back(B.cols);
+  const bool empty_sum = A.cols == 0;  // a product over nothing: zeros
+  Tensor out = empty_sum ? zeros(shape, a.dtype()) : empty(shape, a.dtype());
+  if (!empty_sum && out.numel() > 0)
+    detail::dispatch_floating("matmul", a.dtype(), [&](auto e) { product<decltype(e)>(a, b, out); });
+
+  // d(a·b)/da = g·bᵀ, d(a·b)/db = aᵀ·g, with a 1-D a as a row and a 1-D b as a column, and the
+  // gradient of an operand broadcast over the batch summed over it. A gradient is laid out like
+  // its operand: for a transposed view, say W in x·transpose(W), the product is computed
+  // transposed, (aᵀ·g)ᵀ = gᵀ·a, so W's gradient arrives row-major (no strided copy downstream).
+  return record("matmul", out, {a, b}, [a, b](const Tensor& g) {
+    const Tensor a2 = a.dim() == 1 ? unsqueeze(a, 0) : a;
+    const Tensor b2 = b.dim() == 1 ? unsqueeze(b, 1) : b;
+    const auto m = static_cast<std::ptrdiff_t>(a2.size(-2)), k = static_cast<std::ptrdiff_t>(a2.size(-1)),
+               n = static_cast<std::ptrdiff_t>(b2.size(-1));
+    std::vector<std::ptrdiff_t> shape2{m, n};
+    if (a.dim() == 3 || b.dim() == 3) shape2.insert(shape2.begin(), static_cast<std::ptrdiff_t>(g.shape()[0]));
+    const Tensor g2 = reshape(g, shape2);
+    Tensor ga, gb;
+    if (a.requires_grad()) {
+      ga = column_major(a2) ? transpose(matmul(b2, transpose(g2))) : matmul(g2, transpose(b2));
+      ga = reshape(sum_to(ga, a2.shape()), signed_shape(a.shape()));
+    }
+    if (b.requires_grad()) {
+      // A 3-D a over a 2-D b whose batches stack into rows (a view): one product, no sum.
+      const bool stacked = a2.dim() == 3 && b2.dim() == 2 &&
+                           (a2.shape()[1] == 1 || a2.strides()[0] == a2.strides()[1] * m);
+      const Tensor a3 = stacked ? reshape(a2, {-1, k}) : a2, g3 = stacked ? reshape(g2, {-1, n}) : g2;
+      gb = column_major(b2) ? transpose(matmul(transpose(g3), a3)) : matmul(transpose(a3), g3);
+      gb = reshape(sum_to(gb, b2.shape()), signed_shape(b.shape()));
+    }
+    return Grads{ga, gb};
+  });
+}
+
+}  // namespace descent
