@@ -1,0 +1,45 @@
+#include "descent/optim/adagrad.hpp"
+
+#include <cmath>
+
+#include "detail/dispatch.hpp"
+#include "optim/simd.hpp"
+
+namespace descent::optim {
+
+Adagrad::Adagrad(std::vector<Tensor> params, const AdagradOptions& options) : OptimizerImpl("Adagrad", options) {
+  add_param_group(std::move(params));
+}
+
+void Adagrad::validate(const AdagradOptions& o) const {
+  DESCENT_CHECK(o.lr_decay >= 0, "Adagrad", "invalid lr_decay ", o.lr_decay, " (must be >= 0)");
+  DESCENT_CHECK(o.weight_decay >= 0, "Adagrad", "invalid weight_decay ", o.weight_decay, " (must be >= 0)");
+  DESCENT_CHECK(o.initial_accumulator_value >= 0, "Adagrad", "invalid initial_accumulator_value ",
+                o.initial_accumulator_value, " (must be >= 0)");
+  DESCENT_CHECK(o.eps >= 0, "Adagrad", "invalid eps ", o.eps, " (must be >= 0)");
+}
+
+void Adagrad::update(Tensor& param, const Tensor& grad, AdagradState& state, const AdagradOptions& o) {
+  state_buffer(state.sum, param, o.initial_accumulator_value);
+  const auto step = ++state.step;
+  const double clr = o.lr / (1 + static_cast<double>(step - 1) * o.lr_decay);
+  detail::dispatch_floating("Adagrad", param.dtype(), [&](auto e) {
+    using T = decltype(e);
+    T* p = param.data<T>();
+    const T* g = grad.data<T>();
+    T* sum = state.sum.data<T>();
+    const T minus_clr = static_cast<T>(-clr), wd = static_cast<T>(o.weight_decay), eps = static_cast<T>(o.eps),
+            sign = o.maximize ? T(-1) : T(1);
+    simd::for_each<T>(param.numel(), [&](std::size_t i, auto lanes) {
+      using V = decltype(lanes);
+      const V pi = simd::load<V>(p + i);
+      V gi = sign * simd::load<V>(g + i);
+      if (o.weight_decay != 0) gi = gi + wd * pi;
+      const V si = simd::load<V>(sum + i) + gi * gi;
+      simd::store(sum + i, si);
+      simd::store(p + i, pi + minus_clr * gi / (simd::sqrt(si) + eps));
+    });
+  });
+}
+
+}  // namespace descent::optim
