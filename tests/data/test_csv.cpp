@@ -1,0 +1,167 @@
+// CSV reader: good files in their common variants, and errors naming file, line and column.
+#include "support/check.hpp"
+
+#include <cmath>
+
+#include "data/temp_dir.hpp"
+#include "descent/data/csv.hpp"
+
+using namespace descent;
+using descent::testing::check_error;
+using descent::testing::check_values;
+using descent::testing::TempDir;
+
+namespace {
+/// The message of the descent::Error f throws (empty if none).
+template <class F> std::string error_of(F f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+/// A (n,1) column of values ({{1}, {2}} is ambiguous for C++ initializer lists).
+xt::xarray<double> column(std::initializer_list<double> values) {
+  auto out = xt::xarray<double>::from_shape({values.size(), 1});
+  std::copy(values.begin(), values.end(), out.begin());
+  return out;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(csv)
+
+BOOST_AUTO_TEST_CASE(reads_names_and_float64_values) {
+  TempDir dir("csv");
+  const auto file = dir.write("data.csv", "x,y,z\n1,2,3\n4.5,-5,6e-1\n");
+  const auto table = data::read_csv(file);
+  BOOST_TEST((table.columns == std::vector<std::string>{"x", "y", "z"}));
+  BOOST_TEST(to_string(table.values.dtype()) == "float64");
+  check_values(table.values, {{1, 2, 3}, {4.5, -5, 0.6}}, 0, 0);
+}
+
+BOOST_AUTO_TEST_CASE(spaces_crlf_bom_blank_lines_and_number_forms) {
+  TempDir dir("csv");
+  const auto file = dir.write("messy.csv",
+                              "\xEF\xBB\xBF a , \"b\" ,c\r\n"
+                              " 1 ,\t+2.5, -3\r\n"
+                              "\r\n"
+                              "1e3,.5,  7.  \r\n"
+                              "nan,inf,-inf\r\n"
+                              "\r\n   \r\n\n");
+  const auto table = data::read_csv(file);
+  BOOST_TEST((table.columns == std::vector<std::string>{"a", "b", "c"}));
+  check_values(table.values, {{1, 2.5, -3}, {1000, 0.5, 7}, {NAN, INFINITY, -INFINITY}}, 0, 0);
+}
+
+BOOST_AUTO_TEST_CASE(no_trailing_newline_and_header_only) {
+  TempDir dir("csv");
+  check_values(data::read_csv(dir.write("a.csv", "v\n1\n2")).values, column({1, 2}));
+  const auto empty_table = data::read_csv(dir.write("b.csv", "p,q\n"));
+  BOOST_TEST(to_string(empty_table.values.shape()) == "(0,2)");
+  BOOST_TEST(empty_table.columns.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(other_delimiters) {
+  TempDir dir("csv");
+  const auto semi = data::read_csv(dir.write("semi.csv", "a;b\n1.5;2\n"), {.delimiter = ';'});
+  BOOST_TEST((semi.columns == std::vector<std::string>{"a", "b"}));
+  check_values(semi.values, {{1.5, 2}});
+  check_values(data::read_csv(dir.write("tab.tsv", "a\tb\n 3\t4 \n"), {.delimiter = '\t'}).values, {{3, 4}});
+}
+
+BOOST_AUTO_TEST_CASE(selects_features_and_targets_by_name_and_index) {
+  TempDir dir("csv");
+  const auto file = dir.write("iris.csv",
+                              "id,sepal,petal,species,label\n"
+                              "a1,5.1,1.4,setosa,0\n"
+                              "a2,7.0,4.7,versicolor,1\n"
+                              "a3,6.3,6.0,virginica,2\n");
+  // Text columns that are not chosen are not parsed.
+  const auto [x, y] = data::read_csv(file, {"sepal", "petal"}, {"label"});
+  check_values(x, {{5.1, 1.4}, {7.0, 4.7}, {6.3, 6.0}}, 0, 0);
+  check_values(y, column({0, 1, 2}));
+  BOOST_TEST(to_string(x.dtype()) == "float64");
+  // By 0-based index, negative from the end, mixed with names; reordered; as float32 / int64.
+  const auto [x32, y64] = data::read_csv(file, {2, "sepal"}, {-1}, float32);
+  BOOST_TEST(to_string(x32.dtype()) == "float32");
+  check_values(x32, {{1.4, 5.1}, {4.7, 7.0}, {6.0, 6.3}}, 1e-6);
+  const auto [xi, labels] = data::read_csv(file, {std::size_t{4}}, {"label"}, int64);
+  BOOST_TEST(to_string(labels.dtype()) == "int64");
+  BOOST_TEST(labels.at({2, 0}) == 2.0);
+  BOOST_TEST(to_string(xi.shape()) == "(3,1)");
+  // The same column may be both, and there may be no features.
+  const auto [none, t] = data::read_csv(file, {}, {1, 1});
+  BOOST_TEST(to_string(none.shape()) == "(3,0)");
+  check_values(t, {{5.1, 5.1}, {7.0, 7.0}, {6.3, 6.3}});
+}
+
+BOOST_AUTO_TEST_CASE(bad_cells_name_file_line_and_column) {
+  TempDir dir("csv");
+  const auto file = dir.write("data.csv", "x,y,z\n1,2,3\n4,5,6\n7,abc,9\n");
+  const std::string name = file.string();
+  BOOST_TEST(error_of([&] { data::read_csv(file); }) ==
+             "read_csv: " + name + ":4: column 2 (\"y\"): cannot parse \"abc\" as a number");
+  // Line numbers count blank lines and the header; CRLF does not end up in messages.
+  const auto crlf = dir.write("crlf.csv", "x,y\r\n1,2\r\n\r\n3, 4x \r\n");
+  BOOST_TEST(error_of([&] { data::read_csv(crlf); }) ==
+             "read_csv: " + crlf.string() + ":4: column 2 (\"y\"): cannot parse \"4x\" as a number");
+  const auto empty_cell = dir.write("empty.csv", "x,y,z\n1,2,3\n4,5,  \n");
+  BOOST_TEST(error_of([&] { data::read_csv(empty_cell); }) ==
+             "read_csv: " + empty_cell.string() + ":3: column 3 (\"z\"): empty cell, expected a number");
+  check_error([&] { data::read_csv(dir.write("sign.csv", "x\n+-1\n")); }, ":2: column 1 (\"x\"): cannot parse \"+-1\"");
+  check_error([&] { data::read_csv(dir.write("big.csv", "x\n1e999\n")); }, "cannot parse \"1e999\" as a number (out of range)");
+  check_error([&] { data::read_csv(dir.write("comma.csv", "a;b\n1,5;2\n"), {.delimiter = ';'}); },
+              ":2: column 1 (\"a\"): cannot parse \"1,5\" as a number");
+  // A chosen text column is reported; an unchosen one is not read.
+  check_error([&] { data::read_csv(dir.write("txt.csv", "n,v\nfoo,1\n"), {"n"}, {"v"}); },
+              "txt.csv:2: column 1 (\"n\"): cannot parse \"foo\" as a number");
+}
+
+BOOST_AUTO_TEST_CASE(ragged_rows) {
+  TempDir dir("csv");
+  const auto short_row = dir.write("short.csv", "x,y,z\n1,2,3\n4,5\n");
+  BOOST_TEST(error_of([&] { data::read_csv(short_row); }) ==
+             "read_csv: " + short_row.string() + ":3: 2 cells, expected 3 like the header: column 3 (\"z\") is missing");
+  const auto long_row = dir.write("long.csv", "x,y,z\n1,2,3,4\n");
+  BOOST_TEST(error_of([&] { data::read_csv(long_row); }) ==
+             "read_csv: " + long_row.string() + ":2: 4 cells, expected 3 like the header: column 4 has no header");
+  // Even when the missing cell is not chosen.
+  check_error([&] { data::read_csv(short_row, {"x"}, {"y"}); }, "short.csv:3: 2 cells, expected 3");
+}
+
+BOOST_AUTO_TEST_CASE(unknown_ambiguous_and_out_of_range_columns) {
+  TempDir dir("csv");
+  const auto file = dir.write("d.csv", "x,y,x\n1,2,3\n");
+  const std::string name = file.string();
+  BOOST_TEST(error_of([&] { data::read_csv(file, {"y"}, {"q"}); }) ==
+             "read_csv: " + name + ":1: no column named \"q\"; the header has \"x\", \"y\", \"x\"");
+  check_error([&] { data::read_csv(file, {"x"}, {"y"}); },
+              name + ":1: column name \"x\" is ambiguous: columns 1 and 3 both have it");
+  check_error([&] { data::read_csv(file, {3}, {"y"}); }, name + ":1: column index 3 out of range: the header has 3 columns");
+  check_error([&] { data::read_csv(file, {-4}, {"y"}); }, "column index -4 out of range");
+  check_values(data::read_csv(file, {0, 2}, {-2}).targets, column({2}));
+}
+
+BOOST_AUTO_TEST_CASE(int64_needs_whole_numbers) {
+  TempDir dir("csv");
+  const auto file = dir.write("labels.csv", "f,label\n0.5,1\n0.25,2.5\n");
+  check_error([&] { data::read_csv(file, {"f"}, {"label"}, int64); },
+              "labels.csv:2: column 1 (\"f\"): \"0.5\" is not a whole number (int64 was asked for)");
+  check_error([&] { data::read_csv(file, {"f"}, {"label"}, boolean); },
+              "read_csv: dtype must be float32, float64 or int64, got bool");
+}
+
+BOOST_AUTO_TEST_CASE(missing_and_empty_files) {
+  TempDir dir("csv");
+  const auto missing = dir / "nope.csv";
+  BOOST_TEST(error_of([&] { data::read_csv(missing); }) == "read_csv: cannot open " + missing.string() + " (no such file)");
+  const auto empty_file = dir.write("empty.csv", "");
+  BOOST_TEST(error_of([&] { data::read_csv(empty_file); }) ==
+             "read_csv: " + empty_file.string() + ": empty file, expected a header row of column names");
+  check_error([&] { data::read_csv(dir.write("blank.csv", "\r\n \n")); }, "empty file");
+  check_error([&] { data::read_csv(dir.path()); }, "read_csv: cannot read " + dir.path().string() + ": it is a directory");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
