@@ -87,6 +87,7 @@ static void copy_strided(const T* src, const Shape& shape, const Strides& stride
 }
 
 void copy_to_contiguous(const Tensor& src, void* out) {
+  if (src.numel() == 0) return;  // memcpy from a null buffer is undefined, even for 0 bytes
   if (src.is_contiguous()) {
     std::memcpy(out, src.impl().data, src.numel() * element_size(src.dtype()));
     return;
