@@ -6,8 +6,6 @@
 #include <cmath>
 #include <cstdio>
 
-#include <xtensor/xmath.hpp>
-
 #include "descent/descent.hpp"
 #include "descent/nn.hpp"
 #include "descent/optim.hpp"
@@ -56,7 +54,8 @@ int main() {
   Generator gen(7);
   // Data: y = sin(x) on [-3, 3].
   Tensor x = reshape(arange(-3, 3, 0.05), {-1, 1});
-  Tensor y(xt::xarray<float>(xt::sin(x.to_xarray<float>())));  // any xtensor computation can make data
+  Tensor y = empty(x.shape());
+  for (std::size_t i = 0; i < x.numel(); ++i) y.data<float>()[i] = std::sin(x.data<float>()[i]);
 
   nn::Sequential net(std::make_shared<RBF>(1, 16, gen), nn::Linear(16, 16, {}, gen), Swish(), nn::Linear(16, 1, {}, gen));
   std::printf("%s", net.summary(x.shape()).c_str());
