@@ -11,16 +11,9 @@ using descent::testing::check_error;
 using descent::testing::check_values;
 using descent::testing::TempDir;
 
+using descent::testing::error_of;
+
 namespace {
-/// The message of the descent::Error f throws (empty if none).
-template <class F> std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 /// A (n,1) column of values ({{1}, {2}} is ambiguous for C++ initializer lists).
 xt::xarray<double> column(std::initializer_list<double> values) {

@@ -14,6 +14,8 @@ using descent::testing::check_error;
 using descent::testing::check_values;
 using descent::testing::TempDir;
 
+using descent::testing::error_of;
+
 namespace {
 
 /// An IDX file: magic, big-endian dims, then `payload` (already big-endian).
@@ -44,14 +46,6 @@ std::filesystem::path write_gzip(const std::filesystem::path& file, const std::s
   return file;
 }
 
-template <class F> std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 

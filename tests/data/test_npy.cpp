@@ -11,6 +11,8 @@ using descent::testing::check_error;
 using descent::testing::check_values;
 using descent::testing::TempDir;
 
+using descent::testing::error_of;
+
 namespace {
 
 const std::filesystem::path files = DESCENT_TEST_FILES;
@@ -31,14 +33,6 @@ template <class T> std::string raw(std::initializer_list<T> values) {
   return out;
 }
 
-template <class F> std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 

@@ -38,6 +38,16 @@ inline void check_values(const Tensor& actual, const xt::xarray<double>& expecte
   }
 }
 
+/// The message of the descent::Error `f` throws (empty if none).
+template <class F> std::string error_of(F f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
 /// Checks that `f` throws a descent::Error whose message contains `fragment`.
 inline void check_error(const std::function<void()>& f, const std::string& fragment) {
   try {
