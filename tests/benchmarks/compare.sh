@@ -61,8 +61,9 @@ fi
 
 # --- descent's programs ---------------------------------------------------------------------------
 echo "== building descent's benchmarks (Release) in $BUILD"
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DDESCENT_BUILD_SAMPLES=OFF -DDESCENT_BUILD_TESTS=ON >"$BUILD.cmake.log" 2>&1 ||
-  { cat "$BUILD.cmake.log" >&2; exit 1; }
+mkdir -p "$BUILD"
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DDESCENT_BUILD_SAMPLES=OFF -DDESCENT_BUILD_TESTS=ON >"$BUILD/cmake.log" 2>&1 ||
+  { cat "$BUILD/cmake.log" >&2; exit 1; }
 cmake --build "$BUILD" -j2 --target bench_w1 bench_w2 bench_w3 bench_w4 >"$BUILD/build.log" 2>&1 ||
   { tail -40 "$BUILD/build.log" >&2; echo "compare.sh: building descent's benchmarks failed ($BUILD/build.log)" >&2; exit 1; }
 DBIN=$BUILD/tests/benchmarks
@@ -128,9 +129,9 @@ $1 == "RESULT" {
   w = $2; side = $3
   if ($4 == "FAILED") { failed[w, side]++; next }
   if (w == "PEAK") {
-    split($5, m, "="); split($6, nn, "="); split($7, k, "=")
-    tag = "sgemm_" m[2] "x" nn[2] "x" k[2]
-    for (i = 8; i <= NF; i++) if ($i ~ /^gflops_median=/) { split($i, kv, "="); add(w, "libtorch", tag, kv[2]) }
+    split($4, m, "="); split($5, nn, "="); split($6, kk, "=")
+    tag = "sgemm_" m[2] "x" nn[2] "x" kk[2]
+    for (i = 7; i <= NF; i++) if ($i ~ /^gflops_median=/) { split($i, kv, "="); add(w, "libtorch", tag, kv[2]) }
     if (m[2] == 2048 && nn[2] == 2048) peak_tag = tag
     next
   }
@@ -150,16 +151,17 @@ function row(w, key, kind, label,   a, b, ratio) {
     else if (kind == "rate") ratio = sprintf("%.3f", b / a)
     else if (kind == "mem") ratio = sprintf("%.2fx mem", b / a)
   }
-  printf "%-5s %-26s %14s %14s %10s\n", w, (label != "" ? label : key), fmt(a), fmt(b), ratio
+  printf "%-5s %-28s %14s %14s %10s\n", w, (label != "" ? label : key), fmt(a), fmt(b), ratio
 }
-function fmt(x) { if (x == "") return "-"; if (x + 0 >= 1000) return sprintf("%.1f", x); if (x + 0 >= 1) return sprintf("%.3f", x); return sprintf("%.4f", x) }
+function fmt(x) { if (x == "") return "-"; if (x + 0 >= 1000) return sprintf("%.1f", x); if (x + 0 >= 1) return sprintf("%.3f", x); return sprintf("%.4g", x) }
 END {
-  printf "%-5s %-26s %14s %14s %10s  %s\n", "W", "key", "LibTorch", "descent", "ratio", "(ratio = descent throughput / LibTorch throughput)"
-  print "----- -------------------------- -------------- -------------- ----------"
-  row("PEAK", "sgemm_2048x2048x2048", "value", "sgemm 2048^3 gflops")
-  row("PEAK", "sgemm_256x2048x1024", "value", "sgemm 256x2048x1024 gflops")
+  printf "%-5s %-28s %14s %14s %10s  %s\n", "W", "key", "LibTorch", "descent", "ratio", "(ratio = descent throughput / LibTorch throughput)"
+  print "----- ---------------------------- -------------- -------------- ----------"
+  row("PEAK", "sgemm_2048x2048x2048", "value", "OpenBLAS sgemm 2048^3 GF/s")
+  row("PEAK", "sgemm_256x2048x1024", "value", "OpenBLAS 256x2048x1024 GF/s")
   row("W1", "us_per_iter", "time")
-  row("W1", "weight", "value"); row("W1", "bias", "value"); row("W1", "final_mse", "value")
+  row("W1", "weight", "value"); row("W1", "ols_weight", "value"); row("W1", "bias", "value"); row("W1", "ols_bias", "value")
+  row("W1", "final_mse", "value")
   row("W2", "samples_per_s", "rate"); row("W2", "s_per_epoch", "time")
   row("W2", "acc_epoch1", "value"); row("W2", "acc_epoch5", "value")
   row("W2", "max_rss_kb", "mem", "max_rss_kb (peak RSS)")
@@ -169,7 +171,7 @@ END {
     p = median(vals["PEAK", "libtorch", peak_tag])
     d = median(vals["W4", "descent", "gflops"])
     l = (("W4", "libtorch", "gflops") in count) ? sprintf("%.1f%%", 100 * median(vals["W4", "libtorch", "gflops"]) / p) : "-"
-    printf "%-5s %-26s %14s %14s %10s  %s\n", "W4", "gflops % of PEAK 2048^3", l, sprintf("%.1f%%", 100 * d / p), "", ""
+    printf "%-5s %-28s %14s %14s %10s  %s\n", "W4", "gflops % of PEAK 2048^3", l, sprintf("%.1f%%", 100 * d / p), "", ""
   }
   for (k in failed) { split(k, f, SUBSEP); printf "FAILED: %s %s (%d runs)\n", f[1], f[2], failed[k] }
 }' "$LOG"
