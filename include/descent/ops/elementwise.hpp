@@ -43,13 +43,21 @@ Tensor minimum(const Tensor& a, const Tensor& b);
 /// a where condition is true (non-zero), b elsewhere; all three broadcast together.
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);
 
-/// Comparisons (not differentiable): boolean tensors.
+/// Comparisons (not differentiable, any dtype): boolean tensors.
 Tensor eq(const Tensor& a, const Tensor& b);
 Tensor ne(const Tensor& a, const Tensor& b);
 Tensor lt(const Tensor& a, const Tensor& b);
 Tensor le(const Tensor& a, const Tensor& b);
 Tensor gt(const Tensor& a, const Tensor& b);
 Tensor ge(const Tensor& a, const Tensor& b);
+/// Against a scalar: it takes a floating tensor's dtype (as in PyTorch); int64 tensors compare
+/// exactly against whole numbers.
+Tensor eq(const Tensor& a, double b);
+Tensor ne(const Tensor& a, double b);
+Tensor lt(const Tensor& a, double b);
+Tensor le(const Tensor& a, double b);
+Tensor gt(const Tensor& a, double b);
+Tensor ge(const Tensor& a, double b);
 Tensor operator<(const Tensor& a, const Tensor& b);
 Tensor operator<=(const Tensor& a, const Tensor& b);
 Tensor operator>(const Tensor& a, const Tensor& b);
