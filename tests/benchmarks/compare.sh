@@ -32,7 +32,8 @@ done
 # --- the baselines ---------------------------------------------------------------------------
 if [ ! -d "$BASE" ]; then
   echo "compare.sh: no LibTorch baselines at $BASE; set DESCENT_BASELINES to the folder holding" >&2
-  echo "  w1_linreg.cpp ... peak_sgemm.c and build.sh" >&2
+  echo "  w1_linreg.cpp ... peak_sgemm.c and build.sh (they need: apt-get install -y libtorch-dev" >&2
+  echo "  libopenblas-dev zlib1g-dev dataset-fashion-mnist)" >&2
   exit 1
 fi
 BASE=$(cd "$BASE" && pwd)
@@ -151,7 +152,8 @@ function row(w, key, kind, label,   a, b, ratio) {
     else if (kind == "rate") ratio = sprintf("%.3f", b / a)
     else if (kind == "mem") ratio = sprintf("%.2fx mem", b / a)
   }
-  printf "%-5s %-28s %14s %14s %10s\n", w, (label != "" ? label : key), fmt(a), fmt(b), ratio
+  if (kind == "mem") { a = (a == "" ? "" : sprintf("%d", a)); b = (b == "" ? "" : sprintf("%d", b)) }
+  printf "%-5s %-28s %14s %14s %10s\n", w, (label != "" ? label : key), (kind == "mem" ? a : fmt(a)), (kind == "mem" ? b : fmt(b)), ratio
 }
 function fmt(x) { if (x == "") return "-"; if (x + 0 >= 1000) return sprintf("%.1f", x); if (x + 0 >= 1) return sprintf("%.3f", x); return sprintf("%.4g", x) }
 END {
