@@ -2,12 +2,19 @@
 #include <cmath>
 
 #include "descent/tensor.hpp"
+#include "detail/buffer.hpp"
 #include "detail/dispatch.hpp"
 
 namespace descent {
 
 Tensor empty(const Shape& shape, Dtype dtype) {
-  return detail::dispatch(dtype, [&](auto e) { return Tensor(xt::xarray<decltype(e)>::from_shape(shape)); });
+  auto impl = std::make_shared<TensorImpl>();
+  impl->owner = detail::allocate_buffer(numel(shape) * element_size(dtype));
+  impl->data = impl->owner.get();
+  impl->shape = shape;
+  impl->strides = contiguous_strides(shape);
+  impl->dtype = dtype;
+  return Tensor(std::move(impl));
 }
 
 Tensor full(const Shape& shape, double value, Dtype dtype) {

@@ -19,10 +19,7 @@ template <class T> Tensor::Tensor(xt::xarray<T> values) {
   impl_->owner = std::move(owner);
 }
 
-TensorImpl& Tensor::impl() const {
-  if (!impl_) throw Error("Tensor: use of an undefined tensor");
-  return *impl_;
-}
+void Tensor::throw_undefined() { throw Error("Tensor: use of an undefined tensor"); }
 
 std::size_t Tensor::size(std::ptrdiff_t axis) const {
   return shape()[normalize_axis("size", axis, dim(), shape())];

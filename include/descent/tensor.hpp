@@ -92,12 +92,16 @@ class Tensor {
   /// gradient of this tensor's shape. The graph is released unless retain_graph is true.
   void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
 
-  TensorImpl& impl() const;
+  TensorImpl& impl() const {
+    if (!impl_) throw_undefined();
+    return *impl_;
+  }
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
   /// True if both handles point to the same tensor.
   bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
 
  private:
+  [[noreturn]] static void throw_undefined();
   std::shared_ptr<TensorImpl> impl_;
 };
 

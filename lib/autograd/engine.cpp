@@ -12,10 +12,17 @@ namespace descent::autograd {
 
 namespace {
 
-// Adds `grad` into a leaf's accumulated gradient: a private copy the first time, in place after.
-void accumulate(TensorImpl& leaf, const Tensor& grad) {
+// True when nothing but this handle refers to `t`'s values: it can become a leaf's gradient as is.
+bool exclusively_owned(const Tensor& t) {
+  return t.impl_ptr().use_count() == 1 && t.impl().owner.use_count() == 1 && t.is_contiguous() &&
+         !t.requires_grad();
+}
+
+// Adds `grad` into a leaf's accumulated gradient: the first time, the gradient itself when nothing
+// else refers to it (no copy), else a private copy; in place after that.
+void accumulate(TensorImpl& leaf, Tensor grad) {
   if (!leaf.grad) {
-    leaf.grad = grad.clone().impl_ptr();
+    leaf.grad = exclusively_owned(grad) ? grad.impl_ptr() : grad.clone().impl_ptr();
     return;
   }
   Tensor into(leaf.grad);
@@ -65,7 +72,7 @@ void backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
 
   NoGradGuard no_grad;
   if (root.is_leaf()) {
-    accumulate(root.impl(), grad);
+    accumulate(root.impl(), std::move(grad));  // the caller's gradient is shared, so copied
     return;
   }
   std::priority_queue<std::shared_ptr<Node>, std::vector<std::shared_ptr<Node>>, LaterFirst> queue;
@@ -87,7 +94,7 @@ void backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
       if (!edge.needed() || !grads[i].defined()) continue;
       Tensor g = fit_to_input(*node, std::move(grads[i]), edge);
       if (edge.leaf) {
-        accumulate(*edge.leaf, g);
+        accumulate(*edge.leaf, std::move(g));
       } else if (!edge.node->pending_grad.defined()) {
         edge.node->pending_grad = std::move(g);
         queue.push(edge.node);

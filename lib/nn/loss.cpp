@@ -6,6 +6,8 @@
 
 #include "descent/ops/elementwise.hpp"
 #include "descent/ops/reduce.hpp"
+#include "descent/autograd/function.hpp"
+#include "detail/dispatch.hpp"
 #include "nn/loss_common.hpp"
 
 namespace descent::nn {
@@ -35,8 +37,43 @@ void check_same_shape(const char* op, const Tensor& input, const Tensor& target)
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
   check_same_shape("mse_loss", input, target);
-  const Tensor d = input - target;
-  return reduce_loss(d * d, reduction);
+  if (reduction.kind == Reduction::none) {
+    const Tensor d = input - target;
+    return d * d;
+  }
+  // Mean or sum: one fused pass each way (the loss of every regression step: its overhead counts).
+  detail::check_floating("mse_loss", input);
+  const Tensor a = detail::contiguous_values(input), b = detail::contiguous_values(target);
+  const std::size_t n = a.numel();
+  const double scale = reduction.kind == Reduction::mean ? 1.0 / static_cast<double>(n) : 1.0;
+  Tensor loss = detail::dispatch_floating("mse_loss", a.dtype(), [&](auto e) {
+    using T = decltype(e);
+    const T* x = a.data<T>();
+    const T* y = b.data<T>();
+    T total = 0;
+    for (std::size_t i = 0; i < n; ++i) total += (x[i] - y[i]) * (x[i] - y[i]);
+    return full({}, static_cast<double>(total) * scale, a.dtype());
+  });
+  // d/dinput = 2·(input - target)·scale, d/dtarget = the negative
+  const bool want_a = input.requires_grad(), want_b = target.requires_grad();
+  return autograd::record("mse_loss", loss, {input, target}, [a, b, n, scale, want_a, want_b](const Tensor& grad) {
+    Tensor da = want_a ? empty(a.shape(), a.dtype()) : Tensor();
+    Tensor db = want_b ? empty(a.shape(), a.dtype()) : Tensor();
+    detail::dispatch_floating("mse_loss", a.dtype(), [&](auto e) {
+      using T = decltype(e);
+      const T k = static_cast<T>(2 * scale * grad.item());
+      const T* x = a.data<T>();
+      const T* y = b.data<T>();
+      T* pa = want_a ? da.data<T>() : nullptr;
+      T* pb = want_b ? db.data<T>() : nullptr;
+      for (std::size_t i = 0; i < n; ++i) {
+        const T d = k * (x[i] - y[i]);
+        if (pa) pa[i] = d;
+        if (pb) pb[i] = -d;
+      }
+    });
+    return std::vector<Tensor>{da, db};
+  });
 }
 
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {

@@ -10,6 +10,11 @@ namespace descent {
 /// broadcasts), 3-D·2-D and 2-D·3-D broadcast the 2-D operand over the batch.
 Tensor matmul(const Tensor& a, const Tensor& b);
 
+/// x·weightᵀ + bias (bias optional), like torch.nn.functional.linear; weight is (out, in). For a 2-D
+/// x it is one fused op (one GEMM with a transpose flag, the bias as its initial value; small sizes
+/// skip BLAS's call overhead); other ranks compose matmul, transpose and add.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+
 namespace detail {
 
 /// How BLAS reads a matrix view in place: row-major (`leading_dim` = the row stride), or

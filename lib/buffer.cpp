@@ -1,0 +1,68 @@
+#include "detail/buffer.hpp"
+
+#include <cstdlib>
+#include <mutex>
+#include <new>
+#include <unordered_map>
+#include <vector>
+
+namespace descent::detail {
+
+namespace {
+
+constexpr std::size_t alignment = 64;
+constexpr std::size_t recycle_from = std::size_t{64} << 10;  // smaller blocks: malloc is fast enough
+constexpr std::size_t cache_limit = std::size_t{512} << 20;  // bytes kept for reuse at most
+
+/// Freed large buffers by size, for the next allocation of that size (training steps repeat theirs).
+class BufferCache {
+ public:
+  void* take(std::size_t bytes) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = free_.find(bytes);
+    if (it == free_.end() || it->second.empty()) return nullptr;
+    void* p = it->second.back();
+    it->second.pop_back();
+    cached_ -= bytes;
+    return p;
+  }
+  void give(void* p, std::size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (cached_ + bytes <= cache_limit) {
+        free_[bytes].push_back(p);
+        cached_ += bytes;
+        return;
+      }
+    }
+    std::free(p);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<std::size_t, std::vector<void*>> free_;
+  std::size_t cached_ = 0;
+};
+
+BufferCache& cache() {
+  static BufferCache* instance = new BufferCache;  // never destroyed: tensors may outlive statics
+  return *instance;
+}
+
+void* allocate(std::size_t bytes) {
+  void* p = std::aligned_alloc(alignment, bytes);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+
+}  // namespace
+
+std::shared_ptr<void> allocate_buffer(std::size_t bytes) {
+  const std::size_t rounded = (std::max<std::size_t>(bytes, 1) + alignment - 1) / alignment * alignment;
+  if (rounded < recycle_from) return std::shared_ptr<void>(allocate(rounded), std::free);
+  void* p = cache().take(rounded);
+  if (!p) p = allocate(rounded);
+  return std::shared_ptr<void>(p, [rounded](void* q) { cache().give(q, rounded); });
+}
+
+}  // namespace descent::detail

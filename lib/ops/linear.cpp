@@ -1,0 +1,116 @@
+// The fused affine map y = x·Wᵀ + b: one recorded op instead of three (transpose, matmul, add),
+// one GEMM each way, and plain loops where the sizes are too small for BLAS's call overhead to pay
+// (the per-step cost of small networks is mostly overhead).
+#include <cblas.h>
+
+#include "descent/autograd/function.hpp"
+#include "descent/ops/elementwise.hpp"
+#include "descent/ops/linalg.hpp"
+#include "descent/ops/shape.hpp"
+#include "detail/dispatch.hpp"
+
+namespace descent {
+
+using autograd::record;
+using Grads = std::vector<Tensor>;
+
+namespace {
+
+constexpr std::size_t blas_from = 32768;  // multiply-adds; below this, loops beat the BLAS call
+
+CBLAS_TRANSPOSE flag(bool t) { return t ? CblasTrans : CblasNoTrans; }
+// c = op(a)·op(b) + beta·c, row-major, c is m×n contiguous.
+void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const float* a, const float* b, float beta,
+          float* c) {
+  cblas_sgemm(CblasRowMajor, flag(ta), flag(tb), int(m), int(n), int(k), 1.0f, a, int(ta ? m : k), b,
+              int(tb ? k : n), beta, c, int(n));
+}
+void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const double* a, const double* b, double beta,
+          double* c) {
+  cblas_dgemm(CblasRowMajor, flag(ta), flag(tb), int(m), int(n), int(k), 1.0, a, int(ta ? m : k), b,
+              int(tb ? k : n), beta, c, int(n));
+}
+
+/// y (N×out) = x (N×in) · Wᵀ + b.
+template <class T>
+void forward(const T* x, const T* w, const T* b, T* y, std::size_t rows, std::size_t in, std::size_t out) {
+  if (rows * in * out >= blas_from) {
+    for (std::size_t i = 0; i < rows; ++i)
+      for (std::size_t o = 0; o < out; ++o) y[i * out + o] = b ? b[o] : T(0);
+    gemm(false, true, rows, out, in, x, w, b ? T(1) : T(0), y);
+    return;
+  }
+  for (std::size_t i = 0; i < rows; ++i)
+    for (std::size_t o = 0; o < out; ++o) {
+      T acc = b ? b[o] : T(0);
+      for (std::size_t k = 0; k < in; ++k) acc += x[i * in + k] * w[o * in + k];
+      y[i * out + o] = acc;
+    }
+}
+
+/// dx = g·W, dW = gᵀ·x, db = Σ_rows g (each only when wanted, i.e. non-null).
+template <class T>
+void backward(const T* g, const T* x, const T* w, T* dx, T* dw, T* db, std::size_t rows, std::size_t in,
+              std::size_t out) {
+  const bool big = rows * in * out >= blas_from;
+  if (dx && big) gemm(false, false, rows, in, out, g, w, T(0), dx);
+  if (dw && big) gemm(true, false, out, in, rows, g, x, T(0), dw);
+  if (!big) {
+    if (dx) std::fill(dx, dx + rows * in, T(0));
+    if (dw) std::fill(dw, dw + out * in, T(0));
+    for (std::size_t i = 0; i < rows; ++i)
+      for (std::size_t o = 0; o < out; ++o) {
+        const T gi = g[i * out + o];
+        if (dx)
+          for (std::size_t k = 0; k < in; ++k) dx[i * in + k] += gi * w[o * in + k];
+        if (dw)
+          for (std::size_t k = 0; k < in; ++k) dw[o * in + k] += gi * x[i * in + k];
+      }
+  }
+  if (db) {
+    std::fill(db, db + out, T(0));
+    for (std::size_t i = 0; i < rows; ++i)
+      for (std::size_t o = 0; o < out; ++o) db[o] += g[i * out + o];
+  }
+}
+
+}  // namespace
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  DESCENT_CHECK(weight.dim() == 2, "linear", "weight must be 2-D (out, in), got shape ", to_string(weight.shape()));
+  DESCENT_CHECK(x.dim() >= 1 && x.size(-1) == weight.size(1), "linear", "cannot multiply input ",
+                to_string(x.shape()), " by weightᵀ of ", to_string(weight.shape()));
+  DESCENT_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == weight.size(0)), "linear", "bias ",
+                to_string(bias.shape()), " does not match weight ", to_string(weight.shape()));
+  if (x.dim() != 2) {
+    Tensor y = matmul(x, transpose(weight));
+    return bias.defined() ? y + bias : y;
+  }
+  detail::check_same_dtype("linear", x, weight);
+  if (bias.defined()) detail::check_same_dtype("linear", x, bias);
+  const std::size_t rows = x.size(0), in = x.size(1), out = weight.size(0);
+  const Tensor cx = detail::contiguous_values(x), cw = detail::contiguous_values(weight);
+  const Tensor cb = bias.defined() ? detail::contiguous_values(bias) : Tensor();
+  Tensor y = empty({rows, out}, x.dtype());
+  detail::dispatch_floating("linear", x.dtype(), [&](auto e) {
+    using T = decltype(e);
+    forward(cx.data<T>(), cw.data<T>(), cb.defined() ? cb.data<T>() : nullptr, y.data<T>(), rows, in, out);
+  });
+  // dy/dx = W, dy/dW = xᵀ (per row), dy/db = 1
+  const bool want_dx = x.requires_grad(), want_dw = weight.requires_grad();
+  const bool want_db = bias.defined() && bias.requires_grad();
+  return record("linear", y, {x, weight, bias}, [cx, cw, want_dx, want_dw, want_db, rows, in, out](const Tensor& grad) {
+    const Tensor g = detail::contiguous_values(grad);
+    Tensor dx = want_dx ? empty(cx.shape(), cx.dtype()) : Tensor();
+    Tensor dw = want_dw ? empty(cw.shape(), cw.dtype()) : Tensor();
+    Tensor db = want_db ? empty({out}, cx.dtype()) : Tensor();
+    detail::dispatch_floating("linear", cx.dtype(), [&](auto e) {
+      using T = decltype(e);
+      backward(g.data<T>(), cx.data<T>(), cw.data<T>(), dx.defined() ? dx.data<T>() : nullptr,
+               dw.defined() ? dw.data<T>() : nullptr, db.defined() ? db.data<T>() : nullptr, rows, in, out);
+    });
+    return Grads{dx, dw, db};
+  });
+}
+
+}  // namespace descent
