@@ -59,7 +59,9 @@ void* allocate(std::size_t bytes) {
 
 std::shared_ptr<void> allocate_buffer(std::size_t bytes) {
   const std::size_t rounded = (std::max<std::size_t>(bytes, 1) + alignment - 1) / alignment * alignment;
-  if (rounded < recycle_from) return std::shared_ptr<void>(allocate(rounded), std::free);
+  // Small: one allocation for the control block and the values together (malloc's 16-byte
+  // alignment is enough for unaligned vector loads).
+  if (rounded < recycle_from) return std::make_shared_for_overwrite<std::byte[]>(rounded);
   void* p = cache().take(rounded);
   if (!p) p = allocate(rounded);
   return std::shared_ptr<void>(p, [rounded](void* q) { cache().give(q, rounded); });

@@ -3,6 +3,8 @@
 // (the per-step cost of small networks is mostly overhead).
 #include <cblas.h>
 
+#include <vector>
+
 #include "descent/autograd/function.hpp"
 #include "descent/ops/elementwise.hpp"
 #include "descent/ops/linalg.hpp"
@@ -31,44 +33,67 @@ void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const d
               int(tb ? k : n), beta, c, int(n));
 }
 
+// The small-size loops are written as row updates (axpy over a contiguous row) rather than dot
+// products: without -ffast-math the compiler may not reorder a reduction, so only axpy vectorises.
+
 /// y (N×out) = x (N×in) · Wᵀ + b.
 template <class T>
-void forward(const T* x, const T* w, const T* b, T* y, std::size_t rows, std::size_t in, std::size_t out) {
+void forward(const T* __restrict x, const T* __restrict w, const T* __restrict b, T* __restrict y, std::size_t rows,
+             std::size_t in, std::size_t out) {
   if (rows * in * out >= blas_from) {
     for (std::size_t i = 0; i < rows; ++i)
       for (std::size_t o = 0; o < out; ++o) y[i * out + o] = b ? b[o] : T(0);
     gemm(false, true, rows, out, in, x, w, b ? T(1) : T(0), y);
     return;
   }
-  for (std::size_t i = 0; i < rows; ++i)
-    for (std::size_t o = 0; o < out; ++o) {
-      T acc = b ? b[o] : T(0);
-      for (std::size_t k = 0; k < in; ++k) acc += x[i * in + k] * w[o * in + k];
-      y[i * out + o] = acc;
+  // Wᵀ (in×out) in a scratch buffer, so that each input feature scales one contiguous row of it.
+  thread_local std::vector<T> scratch;
+  scratch.resize(in * out);
+  T* __restrict wt = scratch.data();
+  for (std::size_t o = 0; o < out; ++o)
+    for (std::size_t k = 0; k < in; ++k) wt[k * out + o] = w[o * in + k];
+  for (std::size_t i = 0; i < rows; ++i) {
+    T* __restrict yi = y + i * out;
+    for (std::size_t o = 0; o < out; ++o) yi[o] = b ? b[o] : T(0);
+    for (std::size_t k = 0; k < in; ++k) {
+      const T xik = x[i * in + k];
+      const T* __restrict row = wt + k * out;
+      for (std::size_t o = 0; o < out; ++o) yi[o] += xik * row[o];
     }
+  }
 }
 
 /// dx = g·W, dW = gᵀ·x, db = Σ_rows g (each only when wanted, i.e. non-null).
 template <class T>
-void backward(const T* g, const T* x, const T* w, T* dx, T* dw, T* db, std::size_t rows, std::size_t in,
-              std::size_t out) {
+void backward(const T* __restrict g, const T* __restrict x, const T* __restrict w, T* __restrict dx,
+              T* __restrict dw, T* __restrict db, std::size_t rows, std::size_t in, std::size_t out) {
   const bool big = rows * in * out >= blas_from;
   if (dx && big) gemm(false, false, rows, in, out, g, w, T(0), dx);
   if (dw && big) gemm(true, false, out, in, rows, g, x, T(0), dw);
-  if (!big) {
-    if (dx) std::fill(dx, dx + rows * in, T(0));
-    if (dw) std::fill(dw, dw + out * in, T(0));
-    for (std::size_t i = 0; i < rows; ++i)
+  if (dx && !big) {
+    for (std::size_t i = 0; i < rows; ++i) {
+      T* __restrict dxi = dx + i * in;
+      for (std::size_t k = 0; k < in; ++k) dxi[k] = T(0);
       for (std::size_t o = 0; o < out; ++o) {
-        const T gi = g[i * out + o];
-        if (dx)
-          for (std::size_t k = 0; k < in; ++k) dx[i * in + k] += gi * w[o * in + k];
-        if (dw)
-          for (std::size_t k = 0; k < in; ++k) dw[o * in + k] += gi * x[i * in + k];
+        const T gio = g[i * out + o];
+        const T* __restrict wo = w + o * in;
+        for (std::size_t k = 0; k < in; ++k) dxi[k] += gio * wo[k];
       }
+    }
+  }
+  if (dw && !big) {
+    for (std::size_t j = 0; j < out * in; ++j) dw[j] = T(0);
+    for (std::size_t i = 0; i < rows; ++i) {
+      const T* __restrict xi = x + i * in;
+      for (std::size_t o = 0; o < out; ++o) {
+        const T gio = g[i * out + o];
+        T* __restrict dwo = dw + o * in;
+        for (std::size_t k = 0; k < in; ++k) dwo[k] += gio * xi[k];
+      }
+    }
   }
   if (db) {
-    std::fill(db, db + out, T(0));
+    for (std::size_t o = 0; o < out; ++o) db[o] = T(0);
     for (std::size_t i = 0; i < rows; ++i)
       for (std::size_t o = 0; o < out; ++o) db[o] += g[i * out + o];
   }
