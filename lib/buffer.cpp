@@ -12,7 +12,8 @@ namespace {
 
 constexpr std::size_t alignment = 64;
 constexpr std::size_t recycle_from = std::size_t{64} << 10;  // smaller blocks: malloc is fast enough
-constexpr std::size_t cache_limit = std::size_t{512} << 20;  // bytes kept for reuse at most
+constexpr std::size_t recycle_up_to = std::size_t{64} << 20;  // larger ones (a dataset) go back to the OS
+constexpr std::size_t cache_limit = std::size_t{256} << 20;    // bytes kept for reuse at most
 
 /// Freed large buffers by size, for the next allocation of that size (training steps repeat theirs).
 class BufferCache {
@@ -62,6 +63,7 @@ std::shared_ptr<void> allocate_buffer(std::size_t bytes) {
   // Small: one allocation for the control block and the values together (malloc's 16-byte
   // alignment is enough for unaligned vector loads).
   if (rounded < recycle_from) return std::make_shared_for_overwrite<std::byte[]>(rounded);
+  if (rounded > recycle_up_to) return std::shared_ptr<void>(allocate(rounded), std::free);
   void* p = cache().take(rounded);
   if (!p) p = allocate(rounded);
   return std::shared_ptr<void>(p, [rounded](void* q) { cache().give(q, rounded); });

@@ -68,6 +68,13 @@ class Tensor {
   /// Copies `source`'s values into this tensor's storage (broadcast to its shape, converted to its dtype).
   /// Not recorded: for initialisers and optimizer updates, under NoGradGuard. Returns *this.
   Tensor& copy_(const Tensor& source);
+  /// In-place arithmetic with a scalar, like PyTorch's x.mul_(2): changes the values of this tensor
+  /// (and of every view of them) without allocating. Not recorded, so refused on a tensor that
+  /// requires grad while grad mode is on. Returns *this.
+  Tensor& add_(double value);
+  Tensor& sub_(double value);
+  Tensor& mul_(double value);
+  Tensor& div_(double value);
   /// Makes this handle (and every copy of it) refer to `source`'s values, shape and dtype, keeping
   /// its autograd identity: how Module::to(dtype) converts parameters an optimizer also holds.
   void set_data(const Tensor& source);

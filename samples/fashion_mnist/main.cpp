@@ -76,7 +76,8 @@ fs::path find(const fs::path& dir, const std::string& name) {
 std::pair<Tensor, Tensor> load(const fs::path& dir, const std::string& prefix) {
   Tensor images = data::read_idx(find(dir, prefix + "-images-idx3-ubyte"), float32);
   Tensor labels = data::read_idx(find(dir, prefix + "-labels-idx1-ubyte"), int64);
-  return {(reshape(images, {static_cast<std::ptrdiff_t>(images.size(0)), -1}) / 255.0), labels};
+  images.div_(255.0);  // in place: a scaled copy would double the dataset's memory
+  return {reshape(images, {static_cast<std::ptrdiff_t>(images.size(0)), -1}), labels};
 }
 
 std::size_t correct(const Tensor& logits, const Tensor& labels) {

@@ -114,7 +114,8 @@ std::string join(const std::vector<double>& values, const char* format) {
   char buffer[64];
   for (std::size_t i = 0; i < values.size(); ++i) {
     std::snprintf(buffer, sizeof buffer, format, values[i]);
-    out += (i ? "," : "") + std::string(buffer);
+    if (i) out += ',';
+    out += buffer;
   }
   return out;
 }

@@ -33,8 +33,9 @@ fs::path find(const fs::path& dir, const std::string& name) {
 }
 
 Split load(const fs::path& images_path, const fs::path& labels_path) {
-  const Tensor images = data::read_idx(images_path, float32);
-  return {reshape(images, {static_cast<std::ptrdiff_t>(images.size(0)), -1}) / 255.0,
+  Tensor images = data::read_idx(images_path, float32);
+  images.div_(255.0);  // in place: a scaled copy would double the dataset's memory
+  return {reshape(images, {static_cast<std::ptrdiff_t>(images.size(0)), -1}),
           data::read_idx(labels_path, int64)};
 }
 

@@ -107,3 +107,24 @@ BOOST_AUTO_TEST_CASE(bad_use_gives_clear_errors) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(in_place)
+
+BOOST_AUTO_TEST_CASE(scalar_updates_change_the_values_and_every_view_of_them) {
+  Tensor t = tensor({{2, 4}, {6, 8}}, float64);
+  Tensor row = narrow(t, 0, 1, 1);
+  t.div_(2).add_(1).mul_(3).sub_(0.5);
+  check_values(t, {{5.5, 8.5}, {11.5, 14.5}});
+  check_values(row, {{11.5, 14.5}});
+}
+
+BOOST_AUTO_TEST_CASE(refused_while_recording_a_tensor_that_requires_grad) {
+  Tensor w = ones({2}).requires_grad_();
+  check_error([&] { w.mul_(2); }, "mul_: a tensor that requires grad cannot be changed in place while recording");
+  NoGradGuard no_grad;
+  w.mul_(2);
+  check_values(w, {2, 2});
+  check_error([] { tensor({1}, int64).add_(1); }, "add_: expected a float32 or float64 tensor, got int64");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
