@@ -20,7 +20,7 @@
 namespace descent::data {
 
 struct CsvOptions {
-  /// The character between cells (',' by default; ';' and '\t' are common too).
+  /// The character between cells (',' by default; ';' and tab are common too).
   char delimiter = ',';
 };
 
