@@ -2,10 +2,12 @@
 // the learning rate annealed along a cosine over the epochs (CosineAnnealingLR).
 //
 //   fashion_mnist [--data-dir DIR] [--epochs N] [--batch-size N] [--lr X] [--momentum X] [--seed N]
+//                 [--plot FILE.svg]
 //
 // The data is read from /usr/share/datasets/fashion-mnist/ (Debian's dataset-fashion-mnist), the
 // four IDX files as gzip or plain. Prints one line per epoch; the last line is machine-readable:
 //   test_accuracy=<a> epochs=<n> seconds=<s>
+// --plot draws the training loss, training accuracy and test accuracy per epoch as an SVG.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -13,6 +15,7 @@
 #include <string>
 
 #include "descent/descent.hpp"
+#include "descent/plot/plot.hpp"
 
 using namespace descent;
 namespace fs = std::filesystem;
@@ -26,12 +29,13 @@ struct Settings {
   double lr = 0.05;
   double momentum = 0.9;
   std::uint64_t seed = 0;
+  fs::path plot;  // an SVG file for the curves
 };
 
 [[noreturn]] void usage(const std::string& problem) {
   std::fprintf(stderr,
                "fashion_mnist: %s\nusage: fashion_mnist [--data-dir DIR] [--epochs N] [--batch-size N] [--lr X] "
-               "[--momentum X] [--seed N]\n",
+               "[--momentum X] [--seed N] [--plot FILE.svg]\n",
                problem.c_str());
   std::exit(2);
 }
@@ -49,6 +53,7 @@ Settings parse(int argc, char** argv) {
       return n;
     };
     if (flag == "--data-dir") s.data_dir = value;
+    else if (flag == "--plot") s.plot = value;
     else if (flag == "--epochs") s.epochs = static_cast<int>(positive_int("--epochs"));
     else if (flag == "--batch-size") s.batch_size = static_cast<std::size_t>(positive_int("--batch-size"));
     else if (flag == "--seed") s.seed = static_cast<std::uint64_t>(positive_int("--seed"));
@@ -118,6 +123,7 @@ int main(int argc, char** argv) try {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
   double test_acc = 0;
+  std::vector<double> train_losses, train_accuracies, test_accuracies;  // per epoch, for --plot
   for (int epoch = 1; epoch <= s.epochs; ++epoch) {
     const auto epoch_start = clock::now();
     double loss_sum = 0;
@@ -140,7 +146,13 @@ int main(int argc, char** argv) try {
                 loss_sum / static_cast<double>(seen), static_cast<double>(right) / static_cast<double>(seen), test_acc,
                 seconds);
     std::fflush(stdout);
+    train_losses.push_back(loss_sum / static_cast<double>(seen));
+    train_accuracies.push_back(static_cast<double>(right) / static_cast<double>(seen));
+    test_accuracies.push_back(test_acc);
   }
+  if (!s.plot.empty())
+    plot::curves({{"train loss", train_losses}, {"train accuracy", train_accuracies}, {"test accuracy", test_accuracies}},
+                 "Fashion-MNIST MLP", s.plot);
   const double total = std::chrono::duration<double>(clock::now() - start).count();
   std::printf("test_accuracy=%.4f epochs=%d seconds=%.2f\n", test_acc, s.epochs, total);
   return 0;

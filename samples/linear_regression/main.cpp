@@ -6,10 +6,12 @@
 // (1/m)·Σ(ŷ-y)·x; the reported mse is the plain mean squared error.
 //
 //   linear_regression [--data FILE.csv] [--batch-size N] [--lr X] [--epochs N]
-//                     [--optimizer sgd|momentum|adam] [--dtype float64|float32]
+//                     [--optimizer sgd|momentum|adam] [--dtype float64|float32] [--plot FILE.svg]
 //
 // --data reads a CSV with a header row and columns x1..xn,y (the last column is the target).
 // --batch-size: the number of rows (the default) is batch gradient descent, 1 stochastic, k mini-batch.
+// --plot draws the data (y against the first feature) with the learned and the closed-form lines as an
+// SVG; with several features the lines are taken at the other features' means.
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -22,6 +24,7 @@
 #include "descent/descent.hpp"
 #include "descent/nn.hpp"
 #include "descent/optim.hpp"
+#include "descent/plot/plot.hpp"
 
 using namespace descent;
 
@@ -34,12 +37,13 @@ struct Settings {
   int epochs = 1000;
   std::string optimizer = "sgd";
   Dtype dtype = float64;
+  std::string plot;  // an SVG file to draw into
 };
 
 [[noreturn]] void usage(const char* problem) {
   std::fprintf(stderr,
                "linear_regression: %s\nusage: linear_regression [--data FILE.csv] [--batch-size N] [--lr X] "
-               "[--epochs N] [--optimizer sgd|momentum|adam] [--dtype float64|float32]\n",
+               "[--epochs N] [--optimizer sgd|momentum|adam] [--dtype float64|float32] [--plot FILE.svg]\n",
                problem);
   std::exit(2);
 }
@@ -54,6 +58,8 @@ Settings parse(int argc, char** argv) {
     char* end = nullptr;
     if (flag == "--data") {
       s.data = value;
+    } else if (flag == "--plot") {
+      s.plot = value;
     } else if (flag == "--batch-size") {
       const long n = std::strtol(value, &end, 10);
       if (*end || n <= 0) usage("--batch-size must be a positive integer");
@@ -172,12 +178,33 @@ int main(int argc, char** argv) try {
   const double bias = model.bias.item();
   std::printf("learned:     weights=[%s] bias=%.10g\n", join(weights, "%.10g").c_str(), bias);
   std::vector<double> beta;
+  double closed_form_bias = 0;
   if (closed_form(x, y, beta)) {
-    const double b = beta.back();
+    const double b = closed_form_bias = beta.back();
     beta.pop_back();
     std::printf("closed form: weights=[%s] bias=%.10g (least squares)\n", join(beta, "%.10g").c_str(), b);
   } else {
     std::printf("closed form: none (the features are linearly dependent)\n");
+  }
+  if (!s.plot.empty()) {
+    // y against the first feature; a line's other features are held at their means.
+    const auto X = x.to(float64).to_xarray<double>(), Y = y.to(float64).to_xarray<double>();
+    std::vector<double> x1(rows), ys(Y.begin(), Y.end()), means(features, 0.0);
+    for (std::size_t r = 0; r < rows; ++r) {
+      x1[r] = X(r, 0);
+      for (std::size_t j = 0; j < features; ++j) means[j] += X(r, j) / static_cast<double>(rows);
+    }
+    auto intercept_at_means = [&](const std::vector<double>& w, double b) {
+      for (std::size_t j = 1; j < features; ++j) b += w[j] * means[j];
+      return b;
+    };
+    plot::ScatterChart chart{.title = "linear regression", .x_label = features == 1 ? "x" : "x1 (others at their mean)",
+                             .y_label = "y"};
+    chart.add("data", x1, ys).add_line(weights[0], intercept_at_means(weights, bias), "learned");
+    if (beta.size() == features)
+      chart.add_line(beta[0], intercept_at_means(beta, closed_form_bias), "closed form");
+    chart.save(s.plot);
+    std::printf("plot: %s\n", s.plot.c_str());
   }
   std::printf("weights=%s bias=%.17g mse=%.17g\n", join(weights, "%.17g").c_str(), bias, mse);
   return 0;
