@@ -63,7 +63,7 @@ ProgressBar::ProgressBar(ProgressOptions options) : options_(std::move(options))
 }
 
 double ProgressBar::now() const {
-  if (options_.clock) return options_.clock();
+  if (clock_) return clock_();
   using clock = std::chrono::steady_clock;
   return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
 }
@@ -84,9 +84,15 @@ void ProgressBar::on_epoch_begin(std::size_t epoch) {
 std::string ProgressBar::bar(std::size_t done) const {
   const std::size_t width = options_.width;
   const std::size_t filled = steps_ ? std::min(width, width * done / steps_) : width;
-  std::string out = "[" + std::string(filled, '=');
-  if (filled < width) out += ">" + std::string(width - filled - 1, ' ');
-  return out + "]";
+  std::string out;  // appended piece by piece: "[" + std::string(...) trips GCC 12's -Wrestrict
+  out += '[';
+  out.append(filled, '=');
+  if (filled < width) {
+    out += '>';
+    out.append(width - filled - 1, ' ');
+  }
+  out += ']';
+  return out;
 }
 
 void ProgressBar::draw(const std::string& line, bool final) {

@@ -45,7 +45,8 @@ BOOST_AUTO_TEST_CASE(plain_lines_when_not_a_tty) {
 BOOST_AUTO_TEST_CASE(redrawn_bar_on_a_tty) {
   std::ostringstream out;
   double t = 0;
-  train::ProgressBar bar({.out = &out, .tty = true, .clock = [&] { return t; }, .width = 10});
+  train::ProgressBar bar({.out = &out, .tty = true, .width = 10});
+  bar.set_clock([&] { return t; });
   bar.on_train_begin({nullptr, nullptr, 10, 4});
   bar.on_epoch_begin(3);
   t = 1.0;

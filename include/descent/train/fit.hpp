@@ -40,12 +40,12 @@ struct FitOptions {
   /// Evaluated after every epoch when given ("val_loss", "val_<metric>").
   data::DataLoader* validation = nullptr;
   /// Extra metrics: "accuracy" (argmax of outputs (N, C) against int64 labels (N,)).
-  std::vector<std::string> metrics;
+  std::vector<std::string> metrics{};
   /// Print progress (see progress.hpp), configured by `progress`.
   bool verbose = true;
-  ProgressOptions progress;
+  ProgressOptions progress{};
   /// Run in this order after the progress output; not owned.
-  std::vector<Callback*> callbacks;
+  std::vector<Callback*> callbacks{};
 };
 
 History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& loss_fn,

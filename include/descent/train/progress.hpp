@@ -10,6 +10,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "descent/train/callbacks.hpp"
 
@@ -20,11 +21,9 @@ struct ProgressOptions {
   std::ostream* out = nullptr;
   /// Draw the redrawn bar (true) or plain lines (false); unset: bar if `out` is std::cout and
   /// stdout is a terminal.
-  std::optional<bool> tty;
+  std::optional<bool> tty{};
   /// Smallest time between two redraws of the bar, in seconds.
   double min_interval = 0.1;
-  /// The clock, in seconds (for tests); unset: std::chrono::steady_clock.
-  std::function<double()> clock;
   /// Width of the bar in characters.
   std::size_t width = 30;
 };
@@ -38,6 +37,8 @@ class ProgressBar : public Callback {
   void on_epoch_end(std::size_t epoch, const Metrics& metrics, bool& stop) override;
 
   bool tty() const { return tty_; }
+  /// Replaces the clock (std::chrono::steady_clock) by a function giving seconds: for tests.
+  void set_clock(std::function<double()> clock) { clock_ = std::move(clock); }
 
  private:
   double now() const;
@@ -45,6 +46,7 @@ class ProgressBar : public Callback {
   std::string bar(std::size_t done) const;
 
   ProgressOptions options_;
+  std::function<double()> clock_;
   std::ostream* out_;
   bool tty_;
   std::size_t epochs_ = 0, steps_ = 0, epoch_ = 0, samples_ = 0, last_length_ = 0;
