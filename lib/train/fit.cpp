@@ -1,0 +1,148 @@
+#include "descent/train/fit.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <memory>
+
+#include "descent/autograd/grad_mode.hpp"
+#include "descent/error.hpp"
+#include "descent/nn/module.hpp"
+#include "descent/ops/elementwise.hpp"
+#include "descent/ops/reduce.hpp"
+#include "descent/optim/optimizer.hpp"
+
+namespace descent::train {
+
+namespace {
+
+void check_metrics(const std::vector<std::string>& metrics, const char* op) {
+  for (const auto& name : metrics)
+    DESCENT_CHECK(name == "accuracy", op, "unknown metric \"", name, "\" (known: accuracy)");
+}
+
+bool wants_accuracy(const std::vector<std::string>& metrics) {
+  for (const auto& name : metrics)
+    if (name == "accuracy") return true;
+  return false;
+}
+
+/// Correct predictions in a batch: argmax of outputs (N, C) against int64 labels (N,).
+std::size_t correct(const Tensor& output, const Tensor& target, const char* op) {
+  DESCENT_CHECK(output.dim() == 2 && target.defined() && target.dtype() == int64 && target.dim() == 1 &&
+                    target.size(0) == output.size(0),
+                op, "accuracy needs outputs (N, C) and int64 labels (N,), got outputs ", to_string(output.shape()),
+                " and labels ", target.defined() ? to_string(target.shape()) + " " + to_string(target.dtype()) : "none");
+  return static_cast<std::size_t>(sum(eq(argmax(output, 1), target)).item<std::int64_t>());
+}
+
+/// Running means over the examples seen so far.
+struct Totals {
+  double loss_sum = 0;
+  std::size_t right = 0, seen = 0;
+
+  void add(double loss, std::size_t right_in_batch, std::size_t n) {
+    loss_sum += loss * static_cast<double>(n);
+    right += right_in_batch;
+    seen += n;
+  }
+  Metrics metrics(bool accuracy, const std::string& prefix = "") const {
+    Metrics m;
+    const double n = static_cast<double>(seen);
+    m.set(prefix + "loss", seen ? loss_sum / n : std::numeric_limits<double>::quiet_NaN());
+    if (accuracy) m.set(prefix + "accuracy", seen ? static_cast<double>(right) / n : std::numeric_limits<double>::quiet_NaN());
+    return m;
+  }
+};
+
+/// Puts a module back in the mode it had when this guard was made.
+class ModeGuard {
+ public:
+  explicit ModeGuard(nn::Module& model) : model_(model), training_(model.is_training()) {}
+  ~ModeGuard() { model_.train(training_); }
+  ModeGuard(const ModeGuard&) = delete;
+  ModeGuard& operator=(const ModeGuard&) = delete;
+
+ private:
+  nn::Module& model_;
+  bool training_;
+};
+
+}  // namespace
+
+Metrics evaluate(nn::Module& model, const LossFunction& loss_fn, data::DataLoader& loader,
+                 const std::vector<std::string>& metrics) {
+  check_metrics(metrics, "evaluate");
+  DESCENT_CHECK(loss_fn, "evaluate", "no loss function given");
+  const bool accuracy = wants_accuracy(metrics);
+  ModeGuard mode(model);
+  model.eval();
+  NoGradGuard no_grad;
+  Totals totals;
+  for (const data::Batch& batch : loader) {
+    const Tensor output = model(batch.inputs);
+    const double loss = loss_fn(output, batch.targets).item();
+    totals.add(loss, accuracy ? correct(output, batch.targets, "evaluate") : 0, batch.inputs.size(0));
+  }
+  return totals.metrics(accuracy);
+}
+
+History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& loss_fn,
+            data::DataLoader& train_loader, const FitOptions& options) {
+  check_metrics(options.metrics, "fit");
+  DESCENT_CHECK(loss_fn, "fit", "no loss function given");
+  DESCENT_CHECK(train_loader.size() > 0, "fit", "the training loader yields no batch");
+  for (const Callback* callback : options.callbacks) DESCENT_CHECK(callback, "fit", "a callback is null");
+  const bool accuracy = wants_accuracy(options.metrics);
+
+  std::unique_ptr<ProgressBar> progress;
+  std::vector<Callback*> callbacks;
+  if (options.verbose) {
+    progress = std::make_unique<ProgressBar>(options.progress);
+    callbacks.push_back(progress.get());
+  }
+  callbacks.insert(callbacks.end(), options.callbacks.begin(), options.callbacks.end());
+
+  ModeGuard mode(model);
+  History history;
+  const TrainBegin begin{&model, &optimizer, options.epochs, train_loader.size()};
+  for (Callback* callback : callbacks) callback->on_train_begin(begin);
+
+  using clock = std::chrono::steady_clock;
+  bool stop = false;
+  for (std::size_t epoch = 1; epoch <= options.epochs && !stop; ++epoch) {
+    for (Callback* callback : callbacks) callback->on_epoch_begin(epoch);
+    const auto start = clock::now();
+    const double lr = optimizer.lr(0);  // the lr of this epoch: schedulers step at its end
+
+    model.train();
+    Totals totals;
+    std::size_t step = 0;
+    for (const data::Batch& batch : train_loader) {
+      optimizer.zero_grad();
+      const Tensor output = model(batch.inputs);
+      const Tensor loss = loss_fn(output, batch.targets);
+      loss.backward();
+      optimizer.step();
+      const std::size_t n = batch.inputs.size(0);
+      totals.add(loss.item(), accuracy ? correct(output.detach(), batch.targets, "fit") : 0, n);
+      const Metrics running = totals.metrics(accuracy);
+      ++step;
+      for (Callback* callback : callbacks) callback->on_batch_end(step, n, running);
+    }
+
+    Metrics metrics = totals.metrics(accuracy);
+    if (options.validation) {
+      const Metrics validation = evaluate(model, loss_fn, *options.validation, options.metrics);
+      for (const auto& [name, value] : validation) metrics.set("val_" + name, value);
+    }
+    metrics.set("lr", lr);
+    metrics.set("seconds", std::chrono::duration<double>(clock::now() - start).count());
+    history.add(epoch, metrics);
+    for (Callback* callback : callbacks) callback->on_epoch_end(epoch, metrics, stop);
+  }
+  for (Callback* callback : callbacks) callback->on_train_end(history);
+  return history;
+}
+
+}  // namespace descent::train
