@@ -58,6 +58,12 @@ wait $cmake_pid || cmake_status=$?
 if (( cmake_status != 0 )); then cat "$work/cmake.log" >&2; echo "CMake consumer failed to build" >&2; exit 1; fi
 (( pkg_status == 0 )) || { echo "pkg-config consumer failed to build" >&2; exit 1; }
 
-echo "== run (CMake):      $("$work/consumer-build/consumer")"
-if (( have_pkg_config )); then echo "== run (pkg-config): $("$work/consumer-pkgconfig")"; fi
+out=$("$work/consumer-build/consumer")     # (CMake gives it an RPATH to the prefix)
+echo "== run (CMake):      $out"
+if (( have_pkg_config )); then
+  # A shared libdescent in a non-standard prefix is found through LD_LIBRARY_PATH.
+  out=$(LD_LIBRARY_PATH="$(pkg-config --variable=libdir descent)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+        "$work/consumer-pkgconfig")
+  echo "== run (pkg-config): $out"
+fi
 echo "install_consumer: OK"
