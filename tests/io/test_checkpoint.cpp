@@ -361,6 +361,15 @@ BOOST_AUTO_TEST_CASE(corrupt_files) {
   check_error([&] { io::load(net, dir / "bad.npz"); }, "load: " + file + ": ");
 }
 
+BOOST_AUTO_TEST_CASE(bad_npy_member) {
+  // Written with Python's zipfile: a valid archive whose 0.weight.npy (float32 (2,3)) lost its last
+  // 8 bytes and whose 0.bias.npy is 16 bytes of text.
+  nn::Linear layer(3, 2);
+  const fs::path path = fs::path(DESCENT_IO_FILES) / "bad_member.npz";
+  check_error([&] { io::load(layer, path); }, "load: " + path.string() + ": ");
+  check_error([&] { io::load(layer, path); }, "0.weight.npy");
+}
+
 BOOST_AUTO_TEST_CASE(saving_is_atomic) {
   TempDir dir;
   manual_seed(8);
