@@ -60,9 +60,13 @@ void* allocate(std::size_t bytes) {
 
 std::shared_ptr<void> allocate_buffer(std::size_t bytes) {
   const std::size_t rounded = (std::max<std::size_t>(bytes, 1) + alignment - 1) / alignment * alignment;
-  // Small: one allocation for the control block and the values together (malloc's 16-byte
-  // alignment is enough for unaligned vector loads).
-  if (rounded < recycle_from) return std::make_shared_for_overwrite<std::byte[]>(rounded);
+  // Small: one allocation for the control block and the values together, still 64-byte aligned:
+  // vectorised loops split their work by alignment, so the same values at another alignment could
+  // round differently (a resumed training run would then not be bit-identical).
+  struct alignas(alignment) Block {
+    std::byte bytes[alignment];
+  };
+  if (rounded < recycle_from) return std::make_shared_for_overwrite<Block[]>(rounded / alignment);
   if (rounded > recycle_up_to) return std::shared_ptr<void>(allocate(rounded), std::free);
   void* p = cache().take(rounded);
   if (!p) p = allocate(rounded);

@@ -5,8 +5,8 @@
 
 namespace descent::detail {
 
-/// An uninitialised buffer of at least `bytes` bytes (64-byte aligned from 64 KiB up), freed (or
-/// recycled) when the last owner goes. Large buffers are recycled through a per-size cache: a fresh large allocation is
+/// An uninitialised, 64-byte aligned buffer of at least `bytes` bytes, freed (or recycled) when the
+/// last owner goes. Large buffers are recycled through a per-size cache: a fresh large allocation is
 /// returned to the OS by malloc when freed and costs a page fault per 4 KiB when touched again, which
 /// made a training step of a large MLP spend a quarter of its time in the kernel.
 std::shared_ptr<void> allocate_buffer(std::size_t bytes);

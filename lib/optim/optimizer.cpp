@@ -1,5 +1,6 @@
 #include "descent/optim/optimizer.hpp"
 
+#include <algorithm>
 #include <unordered_set>
 
 namespace descent::optim {
@@ -57,6 +58,73 @@ Tensor Optimizer::gradient_for_update(const Tensor& param) const {
   if (grad.dtype() != param.dtype()) grad = grad.detach().to(param.dtype());
   if (!grad.is_contiguous()) grad = grad.detach().contiguous();
   return grad;
+}
+
+std::vector<std::pair<std::string, Tensor>> Optimizer::state_tensors() const {
+  no_state("it does not implement state_tensors()");
+}
+
+void Optimizer::load_state_tensors(const std::vector<std::pair<std::string, Tensor>>&) {
+  no_state("it does not implement load_state_tensors()");
+}
+
+void Optimizer::no_state(const char* reason) const {
+  throw Error(detail::concat(name_, ": cannot save or load its state (", reason, ")"));
+}
+
+std::string Optimizer::state_key(std::size_t group, const char* name) {
+  return "group" + std::to_string(group) + "." + name;
+}
+
+std::string Optimizer::state_key(std::size_t group, std::size_t index, const char* name) {
+  return "group" + std::to_string(group) + ".param" + std::to_string(index) + "." + name;
+}
+
+Tensor Optimizer::state_scalar(double value, Dtype dtype) { return full(Shape{}, value, dtype); }
+
+std::unordered_map<std::string, Tensor> Optimizer::check_state_tensors(
+    const std::vector<StateEntry>& expected, const std::vector<std::pair<std::string, Tensor>>& given) const {
+  std::unordered_map<std::string, Tensor> by_name;
+  std::vector<std::string> problems, unexpected, duplicated;
+  for (const auto& [name, value] : given) {
+    if (!value.defined())
+      problems.push_back(name + " is an undefined tensor");
+    else if (!by_name.emplace(name, value).second)
+      duplicated.push_back(name);
+  }
+  std::vector<std::string> missing;
+  std::unordered_set<std::string> known;
+  for (const StateEntry& entry : expected) {
+    known.insert(entry.name);
+    const auto found = by_name.find(entry.name);
+    if (found == by_name.end()) {
+      if (entry.required) missing.push_back(entry.name);
+      continue;
+    }
+    const Tensor& value = found->second;
+    if (value.shape() != entry.shape)
+      problems.push_back(detail::concat(entry.name, " has shape ", to_string(value.shape()), ", expected ",
+                                        to_string(entry.shape)));
+    if (value.dtype() != entry.dtype)
+      problems.push_back(detail::concat(entry.name, " has dtype ", to_string(value.dtype()), ", expected ",
+                                        to_string(entry.dtype)));
+  }
+  for (const auto& [name, value] : given)
+    if (!known.count(name)) unexpected.push_back(name);
+  std::string message;
+  const auto list = [&](const char* what, std::vector<std::string> names) {
+    if (names.empty()) return;
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    message += (message.empty() ? "" : "; ") + std::string(what);
+    for (std::size_t i = 0; i < names.size(); ++i) message += (i ? ", " : " ") + names[i];
+  };
+  list("missing:", missing);
+  list("unexpected:", unexpected);
+  list("given twice:", duplicated);
+  for (const std::string& problem : problems) message += (message.empty() ? "" : "; ") + problem;
+  DESCENT_CHECK(message.empty(), name_, "the state does not fit this optimizer (", message, ")");
+  return by_name;
 }
 
 Tensor& state_buffer(Tensor& buffer, const Tensor& param, double initial) {

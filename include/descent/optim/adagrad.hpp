@@ -20,6 +20,7 @@ struct AdagradOptions {
 struct AdagradState {
   std::int64_t step = 0;
   Tensor sum;
+  template <class F> void visit(F f) { f("step", step); f("sum", sum); }
 };
 
 class Adagrad : public OptimizerImpl<AdagradOptions, AdagradState> {

@@ -35,6 +35,9 @@ struct AdamState {
   Tensor exp_avg;         ///< m
   Tensor exp_avg_sq;      ///< v
   Tensor max_exp_avg_sq;  ///< v_max (amsgrad only)
+  template <class F> void visit(F f) {
+    f("step", step); f("exp_avg", exp_avg); f("exp_avg_sq", exp_avg_sq); f("max_exp_avg_sq", max_exp_avg_sq);
+  }
 };
 
 class Adam : public OptimizerImpl<AdamOptions, AdamState> {

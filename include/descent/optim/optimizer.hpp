@@ -28,7 +28,10 @@
 //     }
 //   };
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -63,6 +66,15 @@ class Optimizer {
   /// "SGD", "Adam", ...: the prefix of this optimizer's error messages.
   const std::string& name() const { return name_; }
 
+  /// The state as named tensors (PyTorch's state_dict()), what io::save writes: each group's lr
+  /// ("group0.lr", float64 scalar), each parameter's step counters ("group0.param1.step", int64
+  /// scalar) and its allocated buffers ("group0.param1.exp_avg", sharing storage with the state).
+  /// The base class throws: an optimizer that is not an OptimizerImpl has no state to export.
+  virtual std::vector<std::pair<std::string, Tensor>> state_tensors() const;
+  /// Replaces the state with `tensors`, named as state_tensors() names them. Everything is checked
+  /// first: all missing or unexpected names, wrong shapes and dtypes are reported in one Error.
+  virtual void load_state_tensors(const std::vector<std::pair<std::string, Tensor>>& tensors);
+
  protected:
   explicit Optimizer(std::string name) : name_(std::move(name)) {}
   /// Adds a group after checking its parameters: a non-empty list of defined leaves that require
@@ -72,6 +84,25 @@ class Optimizer {
   void check_group(std::size_t group) const;
   /// Throws unless lr is a number >= 0.
   void check_lr(double lr) const;
+
+  /// An entry load_state_tensors() expects: a required one must be given; every one given must
+  /// have this shape and dtype.
+  struct StateEntry {
+    std::string name;
+    Shape shape;
+    Dtype dtype;
+    bool required;
+  };
+  /// Checks `given` against `expected` (every problem in one Error) and returns it by name.
+  std::unordered_map<std::string, Tensor> check_state_tensors(
+      const std::vector<StateEntry>& expected, const std::vector<std::pair<std::string, Tensor>>& given) const;
+  /// "group0.lr", "group0.param1.exp_avg".
+  static std::string state_key(std::size_t group, const char* name);
+  static std::string state_key(std::size_t group, std::size_t index, const char* name);
+  /// A one-element tensor of shape () for a counter or an option.
+  static Tensor state_scalar(double value, Dtype dtype);
+  /// Throws "<name>: cannot save or load its state (<reason>)".
+  [[noreturn]] void no_state(const char* reason) const;
   /// The gradient of `param`, contiguous and in its dtype; undefined if it has none. Throws if
   /// `param` itself is not contiguous (an update writes through its raw pointer).
   Tensor gradient_for_update(const Tensor& param) const;
@@ -81,6 +112,12 @@ class Optimizer {
  private:
   std::string name_;
 };
+
+/// A State that lists its buffers and counters for checkpoints:
+///   template <class F> void visit(F f) { f("step", step); f("exp_avg", exp_avg); }
+/// (Tensor buffers, std::int64_t counters). An empty State needs none.
+template <class S>
+concept VisitableState = requires(S& state) { state.visit([](const char*, auto&) {}); };
 
 /// Parameter groups with their Options, per-parameter State, and the step() loop calling update().
 template <class OptionsT, class StateT> class OptimizerImpl : public Optimizer {
@@ -120,6 +157,58 @@ template <class OptionsT, class StateT> class OptimizerImpl : public Optimizer {
     options_[group].lr = lr;
   }
 
+  std::vector<std::pair<std::string, Tensor>> state_tensors() const override {
+    std::vector<std::pair<std::string, Tensor>> out;
+    for (std::size_t g = 0; g < params_.size(); ++g) {
+      out.emplace_back(state_key(g, "lr"), state_scalar(options_[g].lr, float64));
+      for (std::size_t i = 0; i < params_[g].size(); ++i) {
+        State copy = states_[g][i];  // handles: buffers are shared, not copied
+        visit_state(copy, [&](const char* name, auto& value) {
+          if constexpr (std::is_same_v<std::remove_cvref_t<decltype(value)>, Tensor>) {
+            if (value.defined()) out.emplace_back(state_key(g, i, name), value);
+          } else {
+            out.emplace_back(state_key(g, i, name), state_scalar(static_cast<double>(value), int64));
+          }
+        });
+      }
+    }
+    return out;
+  }
+
+  void load_state_tensors(const std::vector<std::pair<std::string, Tensor>>& tensors) override {
+    std::vector<StateEntry> expected;
+    for (std::size_t g = 0; g < params_.size(); ++g) {
+      expected.push_back({state_key(g, "lr"), Shape{}, float64, true});
+      for (std::size_t i = 0; i < params_[g].size(); ++i) {
+        State blank;
+        visit_state(blank, [&](const char* name, auto& value) {
+          if constexpr (std::is_same_v<std::remove_cvref_t<decltype(value)>, Tensor>)
+            expected.push_back({state_key(g, i, name), params_[g][i].shape(), params_[g][i].dtype(), false});
+          else
+            expected.push_back({state_key(g, i, name), Shape{}, int64, true});
+        });
+      }
+    }
+    const auto given = check_state_tensors(expected, tensors);
+    for (std::size_t g = 0; g < params_.size(); ++g) check_lr(given.at(state_key(g, "lr")).item());
+    NoGradGuard no_grad;
+    for (std::size_t g = 0; g < params_.size(); ++g) {
+      options_[g].lr = given.at(state_key(g, "lr")).item();
+      for (std::size_t i = 0; i < params_[g].size(); ++i) {
+        State state;
+        visit_state(state, [&](const char* name, auto& value) {
+          const auto found = given.find(state_key(g, i, name));
+          if (found == given.end()) return;
+          if constexpr (std::is_same_v<std::remove_cvref_t<decltype(value)>, Tensor>)
+            value = found->second.detach().clone();  // owns its values, contiguous
+          else
+            value = found->second.template item<std::int64_t>();
+        });
+        states_[g][i] = std::move(state);
+      }
+    }
+  }
+
   /// The options of one group, to read or change between steps.
   Options& options(std::size_t group) {
     check_group(group);
@@ -146,6 +235,13 @@ template <class OptionsT, class StateT> class OptimizerImpl : public Optimizer {
   virtual void update(Tensor& param, const Tensor& grad, State& state, const Options& options) = 0;
 
  private:
+  template <class F> void visit_state(State& state, F f) const {
+    if constexpr (VisitableState<State>)
+      state.visit(f);
+    else if constexpr (!std::is_empty_v<State>)
+      no_state("its State struct has no visit() listing its buffers");
+  }
+
   Options defaults_;
   std::vector<Options> options_;            ///< per group
   std::vector<std::vector<State>> states_;  ///< per group, per parameter

@@ -24,6 +24,9 @@ struct RMSpropState {
   Tensor square_avg;
   Tensor grad_avg;         ///< centered only
   Tensor momentum_buffer;  ///< momentum > 0 only
+  template <class F> void visit(F f) {
+    f("step", step); f("square_avg", square_avg); f("grad_avg", grad_avg); f("momentum_buffer", momentum_buffer);
+  }
 };
 
 class RMSprop : public OptimizerImpl<RMSpropOptions, RMSpropState> {

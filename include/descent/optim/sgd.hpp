@@ -23,6 +23,7 @@ struct SGDOptions {
 
 struct SGDState {
   Tensor momentum_buffer;
+  template <class F> void visit(F f) { f("momentum_buffer", momentum_buffer); }
 };
 
 class SGD : public OptimizerImpl<SGDOptions, SGDState> {

@@ -1,0 +1,39 @@
+#pragma once
+// Checkpoints: a model's parameters or an optimizer's state as an NPZ file (a zip of .npy arrays,
+// what numpy.savez writes), so that training can stop and resume exactly:
+//
+//   io::save(model, "model.npz");         // numpy.load("model.npz")["0.weight"] reads it
+//   io::save(opt, "adam.npz");            // step counters, running averages, each group's lr
+//   ...
+//   io::load(model, "model.npz");         // also reads numpy.savez / numpy.savez_compressed files
+//   io::load(opt, "adam.npz");
+//
+// A model's arrays are named after its dotted parameter names ("0.weight", "encoder.fc.bias"); an
+// optimizer's after Optimizer::state_tensors() ("group0.lr", "group0.param1.exp_avg").
+//
+// Saving is atomic: the archive goes to a temporary file in the same folder, is flushed to disk and
+// renamed over `path`; on failure the old file is left untouched. Loading checks everything before
+// changing anything: every missing or unexpected array, wrong shape and wrong dtype is reported in
+// one descent::Error naming the file, as are corrupt or truncated archives.
+#include <filesystem>
+
+namespace descent::nn {
+class Module;
+}
+namespace descent::optim {
+class Optimizer;
+}
+
+namespace descent::io {
+
+/// Writes every parameter of `module` (values only, in their dtype) to `path`.
+void save(const nn::Module& module, const std::filesystem::path& path);
+/// Copies the arrays of `path` into the parameters of `module` (same names, shapes and dtypes).
+void load(nn::Module& module, const std::filesystem::path& path);
+
+/// Writes the state of `optimizer` (Optimizer::state_tensors()) to `path`.
+void save(const optim::Optimizer& optimizer, const std::filesystem::path& path);
+/// Restores a state written by save() into an optimizer built over the same parameters.
+void load(optim::Optimizer& optimizer, const std::filesystem::path& path);
+
+}  // namespace descent::io
