@@ -5,12 +5,7 @@ find_package(xtensor 0.24 CONFIG REQUIRED)
 set(BLA_VENDOR OpenBLAS)   # before anything else looks for BLAS
 find_package(BLAS REQUIRED)
 find_package(ZLIB REQUIRED)
-# libzip (checkpoints): Debian's libzip-config.cmake needs libzip-tools' binaries, so find it by hand.
-find_path(LIBZIP_INCLUDE_DIR zip.h REQUIRED)
-find_library(LIBZIP_LIBRARY zip REQUIRED)
-add_library(libzip::zip UNKNOWN IMPORTED)
-set_target_properties(libzip::zip PROPERTIES IMPORTED_LOCATION "${LIBZIP_LIBRARY}"
-                                             INTERFACE_INCLUDE_DIRECTORIES "${LIBZIP_INCLUDE_DIR}")
+include(${CMAKE_CURRENT_LIST_DIR}/libzip.cmake)
 find_package(Threads REQUIRED)
 
 # One interface target carries every numeric flag, so all translation units (ours and the

@@ -1,5 +1,6 @@
 #include "detail/buffer.hpp"
 
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <new>
@@ -60,13 +61,16 @@ void* allocate(std::size_t bytes) {
 
 std::shared_ptr<void> allocate_buffer(std::size_t bytes) {
   const std::size_t rounded = (std::max<std::size_t>(bytes, 1) + alignment - 1) / alignment * alignment;
-  // Small: one allocation for the control block and the values together, still 64-byte aligned:
-  // vectorised loops split their work by alignment, so the same values at another alignment could
-  // round differently (a resumed training run would then not be bit-identical).
-  struct alignas(alignment) Block {
-    std::byte bytes[alignment];
-  };
-  if (rounded < recycle_from) return std::make_shared_for_overwrite<Block[]>(rounded / alignment);
+  // Small: one malloc for the control block and the values together, the values placed at the
+  // block's first 64-byte boundary. Always aligned the same way because vectorised loops split their
+  // work by alignment: the same values at another alignment could round differently, and a resumed
+  // training run would then not be bit-identical.
+  if (rounded < recycle_from) {
+    auto block = std::make_shared_for_overwrite<std::byte[]>(rounded + alignment - 1);
+    const auto address = reinterpret_cast<std::uintptr_t>(block.get());
+    const std::size_t skip = (alignment - address % alignment) % alignment;
+    return std::shared_ptr<void>(block, block.get() + skip);
+  }
   if (rounded > recycle_up_to) return std::shared_ptr<void>(allocate(rounded), std::free);
   void* p = cache().take(rounded);
   if (!p) p = allocate(rounded);

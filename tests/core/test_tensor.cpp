@@ -128,3 +128,19 @@ BOOST_AUTO_TEST_CASE(refused_while_recording_a_tensor_that_requires_grad) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(storage)
+
+// Vectorised kernels split their work by alignment; equal values must round equally everywhere
+// (bit-identical resumed training depends on it), so every new buffer starts on 64 bytes.
+BOOST_AUTO_TEST_CASE(every_new_buffer_is_64_byte_aligned) {
+  std::vector<Tensor> keep;  // alive together, so the addresses differ
+  for (std::size_t n : {1, 3, 7, 16, 100, 1000, 20000, 70000}) {
+    keep.push_back(empty({n}));
+    keep.push_back(zeros({n}, float64));
+    for (const Tensor& t : {keep[keep.size() - 2], keep.back()})
+      BOOST_TEST(reinterpret_cast<std::uintptr_t>(t.impl().data) % 64 == 0u, "numel " << n);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
