@@ -1,0 +1,60 @@
+// Threads: grad mode and the tape are per thread, so two threads training two independent models at
+// once get exactly what each gets alone.
+#include "support/check.hpp"
+
+#include <thread>
+
+using namespace descent;
+
+namespace {
+
+// Trains a small MLP with Adam on synthetic data; returns its final parameters.
+std::vector<xt::xarray<float>> train_model(std::uint64_t seed) {
+  Generator gen(seed);
+  Tensor x = uniform({64, 3}, -1, 1, gen);
+  Tensor y = sum(x * x, {1}, true);
+  nn::Sequential net(nn::Linear(3, 16, {}, gen), nn::Tanh(), nn::Linear(16, 1, {}, gen));
+  optim::Adam opt(net.parameters(), {.lr = 0.01});
+  data::DataLoader loader(data::TensorDataset(x, y), {.batch_size = 16, .shuffle = true}, seed);
+  for (int epoch = 0; epoch < 30; ++epoch)
+    for (const data::Batch& batch : loader) {
+      Tensor loss = nn::mse_loss(net(batch.inputs), batch.targets);
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+    }
+  std::vector<xt::xarray<float>> out;
+  for (const Tensor& p : net.parameters()) out.push_back(p.to_xarray<float>());
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(threads)
+
+BOOST_AUTO_TEST_CASE(two_models_trained_at_once_match_training_them_one_after_the_other) {
+  const auto alone_a = train_model(1), alone_b = train_model(2);
+  std::vector<xt::xarray<float>> together_a, together_b;
+  std::thread ta([&] { together_a = train_model(1); });
+  std::thread tb([&] { together_b = train_model(2); });
+  ta.join();
+  tb.join();
+  BOOST_TEST_REQUIRE(together_a.size() == alone_a.size());
+  for (std::size_t i = 0; i < alone_a.size(); ++i) {
+    BOOST_TEST((together_a[i] == alone_a[i]), "parameter " << i << " of model A");
+    BOOST_TEST((together_b[i] == alone_b[i]), "parameter " << i << " of model B");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(grad_mode_is_per_thread) {
+  NoGradGuard off_here;
+  bool recorded_there = false;
+  std::thread([&] {
+    Tensor w = ones({2}).requires_grad_();
+    recorded_there = (w * 2.0).requires_grad();
+  }).join();
+  BOOST_TEST(recorded_there);
+  BOOST_TEST(!autograd::is_grad_enabled());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
