@@ -132,7 +132,7 @@ class LRSchedulerCallback : public Callback {
 
 struct ModelCheckpointOptions {
   /// Passed to the saver; "{epoch}" is replaced by the epoch number.
-  std::string path = "checkpoint.bin";
+  std::string path = "checkpoint.npz";
   std::string monitor = "val_loss";
   Mode mode = Mode::automatic;
   double min_delta = 0;
