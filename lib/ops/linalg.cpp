@@ -4,7 +4,6 @@
 // (xtensor-blas's xlinalg.hpp must not be included here: it redeclares cblas_sgemm.)
 #include "descent/ops/linalg.hpp"
 
-#include <cblas.h>
 
 #include <algorithm>
 #include <climits>
@@ -12,6 +11,7 @@
 #include "descent/autograd/function.hpp"
 #include "descent/ops/reduce.hpp"
 #include "descent/ops/shape.hpp"
+#include "detail/blas.hpp"
 #include "detail/dispatch.hpp"
 
 namespace descent {
@@ -41,21 +41,14 @@ BlasMatrix blas_matrix(const Tensor& m) {
 
 namespace {
 
-// Typed BLAS calls: row-major, alpha = 1, beta = 0, the result contiguous.
-CBLAS_TRANSPOSE flag(bool transposed) { return transposed ? CblasTrans : CblasNoTrans; }
-
-void gemm(bool ta, bool tb, int m, int n, int k, const float* a, int lda, const float* b, int ldb, float* c) {
-  cblas_sgemm(CblasRowMajor, flag(ta), flag(tb), m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
-}
-void gemm(bool ta, bool tb, int m, int n, int k, const double* a, int lda, const double* b, int ldb, double* c) {
-  cblas_dgemm(CblasRowMajor, flag(ta), flag(tb), m, n, k, 1.0, a, lda, b, ldb, 0.0, c, n);
-}
+// Typed BLAS calls (gemm is in detail/blas.hpp): row-major, alpha = 1, beta = 0, the result contiguous.
+using detail::blas_flag;
 // y = op(A)·x, A stored as rows×cols.
 void gemv(bool t, int rows, int cols, const float* a, int lda, const float* x, int incx, float* y) {
-  cblas_sgemv(CblasRowMajor, flag(t), rows, cols, 1.0f, a, lda, x, incx, 0.0f, y, 1);
+  cblas_sgemv(CblasRowMajor, blas_flag(t), rows, cols, 1.0f, a, lda, x, incx, 0.0f, y, 1);
 }
 void gemv(bool t, int rows, int cols, const double* a, int lda, const double* x, int incx, double* y) {
-  cblas_dgemv(CblasRowMajor, flag(t), rows, cols, 1.0, a, lda, x, incx, 0.0, y, 1);
+  cblas_dgemv(CblasRowMajor, blas_flag(t), rows, cols, 1.0, a, lda, x, incx, 0.0, y, 1);
 }
 float dot(int n, const float* x, int incx, const float* y, int incy) { return cblas_sdot(n, x, incx, y, incy); }
 double dot(int n, const double* x, int incx, const double* y, int incy) { return cblas_ddot(n, x, incx, y, incy); }
@@ -120,7 +113,7 @@ template <class T> void multiply(const Operand& A, const Operand& B, std::size_t
     if (m == 1 && n == 1) *c = dot(k, a, inca, b, incb);
     else if (n == 1) gemv(la.transposed, la.transposed ? k : m, la.transposed ? m : k, a, lda, b, incb, c);
     else if (m == 1) gemv(!lb.transposed, lb.transposed ? n : k, lb.transposed ? k : n, b, ldb, a, inca, c);
-    else gemm(la.transposed, lb.transposed, m, n, k, a, lda, b, ldb, c);
+    else detail::gemm(la.transposed, lb.transposed, m, n, k, a, lda, b, ldb, T(0), c);
   }
 }
 

@@ -1,14 +1,13 @@
 // The fused affine map y = x·Wᵀ + b: one recorded op instead of three (transpose, matmul, add),
 // one GEMM each way, and plain loops where the sizes are too small for BLAS's call overhead to pay
 // (the per-step cost of small networks is mostly overhead).
-#include <cblas.h>
-
 #include <vector>
 
 #include "descent/autograd/function.hpp"
 #include "descent/ops/elementwise.hpp"
 #include "descent/ops/linalg.hpp"
 #include "descent/ops/shape.hpp"
+#include "detail/blas.hpp"
 #include "detail/dispatch.hpp"
 
 namespace descent {
@@ -20,17 +19,10 @@ namespace {
 
 constexpr std::size_t blas_from = 32768;  // multiply-adds; below this, loops beat the BLAS call
 
-CBLAS_TRANSPOSE flag(bool t) { return t ? CblasTrans : CblasNoTrans; }
-// c = op(a)·op(b) + beta·c, row-major, c is m×n contiguous.
-void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const float* a, const float* b, float beta,
-          float* c) {
-  cblas_sgemm(CblasRowMajor, flag(ta), flag(tb), int(m), int(n), int(k), 1.0f, a, int(ta ? m : k), b,
-              int(tb ? k : n), beta, c, int(n));
-}
-void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const double* a, const double* b, double beta,
-          double* c) {
-  cblas_dgemm(CblasRowMajor, flag(ta), flag(tb), int(m), int(n), int(k), 1.0, a, int(ta ? m : k), b,
-              int(tb ? k : n), beta, c, int(n));
+// c (m×n) = op(a)·op(b) + beta·c with a, b stored densely: lda/ldb follow from the flags.
+template <class T>
+void gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const T* a, const T* b, T beta, T* c) {
+  detail::gemm(ta, tb, int(m), int(n), int(k), a, int(ta ? m : k), b, int(tb ? k : n), beta, c);
 }
 
 // The small-size loops are written as row updates (axpy over a contiguous row) rather than dot
