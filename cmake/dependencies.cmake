@@ -7,6 +7,8 @@ find_package(BLAS REQUIRED)
 find_package(ZLIB REQUIRED)
 include(${CMAKE_CURRENT_LIST_DIR}/libzip.cmake)
 find_package(Threads REQUIRED)
+# Anomaly detection's "where was this op recorded": call stacks symbolised through libbacktrace.
+find_package(Boost 1.74 CONFIG REQUIRED COMPONENTS stacktrace_backtrace)
 
 # One interface target carries every numeric flag, so all translation units (ours and the
 # user's) see the same xtensor types: xsimd on, std::allocator instead of xsimd's aligned

@@ -2,6 +2,7 @@
 
 #include <queue>
 
+#include "descent/autograd/anomaly.hpp"
 #include "descent/autograd/grad_mode.hpp"
 #include "descent/autograd/node.hpp"
 #include "descent/ops/elementwise.hpp"
@@ -70,6 +71,8 @@ void backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
                   to_string(root.dtype()), " ", to_string(root.shape()));
   }
 
+  if (is_anomaly_enabled()) check_root_gradient(grad);
+
   NoGradGuard no_grad;
   if (root.is_leaf()) {
     accumulate(root.impl(), std::move(grad));  // the caller's gradient is shared, so copied
@@ -89,6 +92,7 @@ void backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
     std::vector<Tensor> grads = node->apply(grad_output);
     DESCENT_CHECK(grads.size() == node->edges.size(), "backward", "the backward of ", node->name(), " returned ",
                   grads.size(), " gradients for ", node->edges.size(), " inputs");
+    if (is_anomaly_enabled()) check_backward(*node, grad_output, grads);
     for (std::size_t i = 0; i < grads.size(); ++i) {
       const Edge& edge = node->edges[i];
       if (!edge.needed() || !grads[i].defined()) continue;

@@ -23,6 +23,7 @@ template <class Inputs> void attach_edges(Tensor& result, const Inputs& inputs, 
     }
     node->edges.push_back(std::move(edge));
   }
+  if (is_anomaly_enabled()) node->recorded_at = capture_record_site();
   result.impl().grad_fn = std::move(node);
   result.impl().requires_grad = true;
 }

@@ -18,6 +18,7 @@
 #include <memory>
 #include <utility>
 
+#include "descent/autograd/anomaly.hpp"
 #include "descent/autograd/grad_mode.hpp"
 #include "descent/autograd/node.hpp"
 
@@ -38,14 +39,17 @@ inline bool should_record(const std::vector<Tensor>& inputs) {
 }
 
 /// Records `result = name(inputs)` with its backward rule, if recording is needed; returns result.
+/// In anomaly mode it first checks `result` for NaN/Inf, recorded or not.
 template <class Backward>
 Tensor record(const char* name, Tensor result, std::initializer_list<Tensor> inputs, Backward&& backward) {
+  if (is_anomaly_enabled()) check_forward(name, result, {inputs.begin(), inputs.size()});
   if (should_record(inputs))
     attach(result, inputs, std::make_shared<LambdaNode<std::decay_t<Backward>>>(name, std::forward<Backward>(backward)));
   return result;
 }
 template <class Backward>
 Tensor record(const char* name, Tensor result, const std::vector<Tensor>& inputs, Backward&& backward) {
+  if (is_anomaly_enabled()) check_forward(name, result, inputs);
   if (should_record(inputs))
     attach(result, inputs, std::make_shared<LambdaNode<std::decay_t<Backward>>>(name, std::forward<Backward>(backward)));
   return result;

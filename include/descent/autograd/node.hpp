@@ -9,6 +9,8 @@
 
 namespace descent::autograd {
 
+struct RecordSite;
+
 /// Where an input's gradient goes: to the node that produced it, or into a leaf's grad.
 /// Both are empty when the input does not require a gradient.
 struct Edge {
@@ -39,6 +41,8 @@ class Node {
   std::vector<Edge> edges;
   Tensor pending_grad;  ///< the gradient summed so far during a backward pass
   bool released = false;
+  /// Where the op was recorded, for anomaly reports; kept only in anomaly mode (see anomaly.hpp).
+  std::shared_ptr<const RecordSite> recorded_at;
 
  private:
   const char* name_;
