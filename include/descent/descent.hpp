@@ -1,5 +1,6 @@
 #pragma once
 // Everything in one include.
+#include "descent/autograd/anomaly.hpp"
 #include "descent/autograd/engine.hpp"
 #include "descent/autograd/function.hpp"
 #include "descent/autograd/grad_mode.hpp"
