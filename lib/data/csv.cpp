@@ -164,6 +164,9 @@ Parsed parse(const std::filesystem::path& path, const CsvOptions& options, const
     }
     ++out.rows;
   }
+  // Zero examples is a truncated export, not a dataset: say so here, where the file is known.
+  DESCENT_CHECK(out.rows > 0, op, file, ": no data rows after the header (", columns,
+                columns == 1 ? " column)" : " columns)");
   return out;
 }
 

@@ -29,6 +29,10 @@ std::pair<Tensor, Tensor> as_batch(const char* op, const Tensor& logits, const T
     DESCENT_CHECK(target.shape() == expected, op, "target ", to_string(target.shape()), " does not match input ",
                   to_string(logits.shape()), ": expected ", to_string(expected));
   } else {
+    // A float target one axis short of the input is class labels stored as floats, not probabilities
+    DESCENT_CHECK(target.dim() + 1 != logits.dim(), op, "target ", to_string(target.shape()), " of ",
+                  to_string(target.dtype()), " looks like class indices, which must be int64 (float targets are ",
+                  "class probabilities of the input's shape ", to_string(logits.shape()), ")");
     check_same_shape(op, logits, target);
   }
   if (!single) return {logits, target};

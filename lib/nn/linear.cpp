@@ -10,8 +10,11 @@
 namespace descent::nn {
 
 Linear::Linear(std::size_t in_features, std::size_t out_features, LinearOptions options, Generator& gen) {
-  DESCENT_CHECK(in_features > 0 && out_features > 0, "Linear", "features must be positive, got in_features=",
-                in_features, " out_features=", out_features);
+  // A negative int passed for a size_t arrives as a huge number: report it as the negative it was.
+  const auto as_signed = [](std::size_t n) { return static_cast<std::ptrdiff_t>(n); };
+  DESCENT_CHECK(as_signed(in_features) > 0 && as_signed(out_features) > 0, "Linear",
+                "in_features and out_features must be positive, got in_features=", as_signed(in_features),
+                " out_features=", as_signed(out_features));
   const double bound = 1.0 / std::sqrt(static_cast<double>(in_features));
   weight = register_parameter("weight", uniform({out_features, in_features}, -bound, bound, gen, options.dtype));
   if (options.bias) bias = register_parameter("bias", uniform({out_features}, -bound, bound, gen, options.dtype));

@@ -59,6 +59,8 @@ Tensor relu(const Tensor& x) {
 
 Tensor leaky_relu(const Tensor& x, double negative_slope) {
   detail::check_floating("leaky_relu", x);
+  DESCENT_CHECK(std::isfinite(negative_slope), "leaky_relu", "invalid negative_slope ", negative_slope,
+                " (must be a finite number)");
   Tensor out = detail::unary_values("leaky_relu", x, [negative_slope](auto&& v) {
     using T = value_t<decltype(v)>;
     return xt::where(v > T(0), v, v * T(negative_slope));
@@ -119,7 +121,7 @@ Tensor gelu(const Tensor& x) {
 
 Tensor softplus(const Tensor& x, double beta, double threshold) {
   detail::check_floating("softplus", x);
-  DESCENT_CHECK(beta != 0, "softplus", "beta must be non-zero, got 0 for shape ", to_string(x.shape()));
+  DESCENT_CHECK(std::isfinite(beta) && beta != 0, "softplus", "invalid beta ", beta, " (must be a finite number other than 0)");
   Tensor out = detail::unary_values("softplus", x, [beta, threshold](auto&& v) {
     using T = value_t<decltype(v)>;
     return xt::where(v * T(beta) > T(threshold), v, xt::log1p(xt::exp(v * T(beta))) / T(beta));

@@ -71,17 +71,22 @@ Tensor reshape(const Tensor& x, const std::vector<std::ptrdiff_t>& shape) {
   std::size_t known = 1;
   for (std::size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
-      DESCENT_CHECK(inferred < 0, "reshape", "only one dimension can be -1, cannot reshape ", to_string(x.shape()));
+      DESCENT_CHECK(inferred < 0, "reshape", "only one dimension can be -1, cannot reshape ", to_string(x.shape()),
+                    " into ", to_string(shape));
       inferred = static_cast<std::ptrdiff_t>(i);
       continue;
     }
-    DESCENT_CHECK(shape[i] >= 0, "reshape", "invalid dimension ", shape[i], " for ", to_string(x.shape()));
+    DESCENT_CHECK(shape[i] >= 0, "reshape", "invalid dimension ", shape[i], " in ", to_string(shape), " for ",
+                  to_string(x.shape()), " (dimensions are >= 0, or -1 for the one to infer)");
     target[i] = static_cast<std::size_t>(shape[i]);
     known *= target[i];
   }
   if (inferred >= 0) {
-    DESCENT_CHECK(known != 0 && x.numel() % known == 0, "reshape", "cannot reshape ", to_string(x.shape()),
-                  " into a shape with ", known, " elements times -1");
+    DESCENT_CHECK(known != 0, "reshape", "cannot reshape ", to_string(x.shape()), " into ", to_string(shape),
+                  ": the -1 is ambiguous when the other dimensions hold 0 elements");
+    DESCENT_CHECK(x.numel() % known == 0, "reshape", "cannot reshape ", to_string(x.shape()), " (", x.numel(),
+                  " elements) into ", to_string(shape), ": the other dimensions hold ", known,
+                  " elements, which do not divide ", x.numel());
     target[static_cast<std::size_t>(inferred)] = x.numel() / known;
   }
   DESCENT_CHECK(numel(target) == x.numel(), "reshape", "cannot reshape ", to_string(x.shape()), " (", x.numel(),

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "detail/check.hpp"
 #include "detail/dispatch.hpp"
 #include "optim/simd.hpp"
 
@@ -12,11 +13,11 @@ Adagrad::Adagrad(std::vector<Tensor> params, const AdagradOptions& options) : Op
 }
 
 void Adagrad::validate(const AdagradOptions& o) const {
-  DESCENT_CHECK(o.lr_decay >= 0, "Adagrad", "invalid lr_decay ", o.lr_decay, " (must be >= 0)");
-  DESCENT_CHECK(o.weight_decay >= 0, "Adagrad", "invalid weight_decay ", o.weight_decay, " (must be >= 0)");
-  DESCENT_CHECK(o.initial_accumulator_value >= 0, "Adagrad", "invalid initial_accumulator_value ",
-                o.initial_accumulator_value, " (must be >= 0)");
-  DESCENT_CHECK(o.eps >= 0, "Adagrad", "invalid eps ", o.eps, " (must be >= 0)");
+  detail::check_non_negative("Adagrad", "lr_decay", o.lr_decay);
+  detail::check_non_negative("Adagrad", "weight_decay", o.weight_decay);
+  detail::check_non_negative("Adagrad", "initial_accumulator_value", o.initial_accumulator_value);
+  // eps = 0 would make 0 / 0 = NaN where the gradient (and the accumulator) is 0
+  detail::check_positive("Adagrad", "eps", o.eps);
 }
 
 void Adagrad::update(Tensor& param, const Tensor& grad, AdagradState& state, const AdagradOptions& o) {

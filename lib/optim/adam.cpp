@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "detail/check.hpp"
 #include "detail/dispatch.hpp"
 #include "optim/simd.hpp"
 
@@ -11,12 +12,11 @@ namespace descent::optim {
 namespace {
 
 template <class Options> void validate_adam(const char* name, const Options& o) {
-  DESCENT_CHECK(o.eps >= 0, name, "invalid eps ", o.eps, " (must be >= 0)");
-  DESCENT_CHECK(o.betas.first >= 0 && o.betas.first < 1, name, "invalid beta1 ", o.betas.first,
-                " (must be in [0, 1))");
-  DESCENT_CHECK(o.betas.second >= 0 && o.betas.second < 1, name, "invalid beta2 ", o.betas.second,
-                " (must be in [0, 1))");
-  DESCENT_CHECK(o.weight_decay >= 0, name, "invalid weight_decay ", o.weight_decay, " (must be >= 0)");
+  // eps = 0 (which PyTorch accepts) would make 0 / 0 = NaN of every weight whose gradient is 0
+  detail::check_positive(name, "eps", o.eps);
+  detail::check_unit_interval(name, "beta1", o.betas.first, false);
+  detail::check_unit_interval(name, "beta2", o.betas.second, false);
+  detail::check_non_negative(name, "weight_decay", o.weight_decay);
 }
 
 // One fused pass for Adam (decoupled = false: L2 in the gradient) and AdamW (decoupled = true).

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "detail/check.hpp"
 #include "detail/dispatch.hpp"
 
 namespace descent::optim {
@@ -23,7 +24,8 @@ Tensor writable_grad(const Tensor& param) {
 }  // namespace
 
 double clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double norm_type) {
-  DESCENT_CHECK(max_norm >= 0, "clip_grad_norm", "max_norm must be >= 0, got ", max_norm);
+  // max_norm = 0 (which PyTorch accepts) would silently zero every gradient
+  detail::check_positive("clip_grad_norm", "max_norm", max_norm);
   DESCENT_CHECK(norm_type > 0, "clip_grad_norm", "norm_type must be > 0 (or infinity), got ", norm_type);
   const bool inf_norm = std::isinf(norm_type);
   std::vector<Tensor> grads;
@@ -66,7 +68,7 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double
 }
 
 void clip_grad_value(const std::vector<Tensor>& params, double clip_value) {
-  DESCENT_CHECK(clip_value >= 0, "clip_grad_value", "clip_value must be >= 0, got ", clip_value);
+  detail::check_non_negative("clip_grad_value", "clip_value", clip_value);
   for (const auto& param : params) {
     Tensor grad = writable_grad(param);
     if (!grad.defined()) continue;

@@ -1,6 +1,7 @@
 #include "descent/optim/optimizer.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <unordered_set>
 
 namespace descent::optim {
@@ -45,7 +46,7 @@ void Optimizer::check_group(std::size_t group) const {
 }
 
 void Optimizer::check_lr(double lr) const {
-  DESCENT_CHECK(lr >= 0, name_, "invalid learning rate ", lr, " (must be >= 0)");
+  DESCENT_CHECK(std::isfinite(lr) && lr >= 0, name_, "invalid learning rate ", lr, " (must be a finite number >= 0)");
 }
 
 Tensor Optimizer::gradient_for_update(const Tensor& param) const {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "detail/check.hpp"
 #include "detail/dispatch.hpp"
 #include "optim/simd.hpp"
 
@@ -12,10 +13,12 @@ RMSprop::RMSprop(std::vector<Tensor> params, const RMSpropOptions& options) : Op
 }
 
 void RMSprop::validate(const RMSpropOptions& o) const {
-  DESCENT_CHECK(o.eps >= 0, "RMSprop", "invalid eps ", o.eps, " (must be >= 0)");
-  DESCENT_CHECK(o.momentum >= 0, "RMSprop", "invalid momentum ", o.momentum, " (must be >= 0)");
-  DESCENT_CHECK(o.weight_decay >= 0, "RMSprop", "invalid weight_decay ", o.weight_decay, " (must be >= 0)");
-  DESCENT_CHECK(o.alpha >= 0, "RMSprop", "invalid alpha ", o.alpha, " (must be >= 0)");
+  // eps = 0 would make 0 / 0 = NaN where the gradient is 0; alpha > 1 would give the running
+  // average of squares a negative weight, and its square root NaN
+  detail::check_positive("RMSprop", "eps", o.eps);
+  detail::check_non_negative("RMSprop", "momentum", o.momentum);
+  detail::check_non_negative("RMSprop", "weight_decay", o.weight_decay);
+  detail::check_unit_interval("RMSprop", "alpha", o.alpha, true);
 }
 
 void RMSprop::update(Tensor& param, const Tensor& grad, RMSpropState& state, const RMSpropOptions& o) {

@@ -5,6 +5,8 @@
 #include <limits>
 #include <numbers>
 
+#include "detail/check.hpp"
+
 namespace descent::optim {
 
 LRScheduler::LRScheduler(std::string name, Optimizer& optimizer) : name_(std::move(name)), optimizer_(optimizer) {
@@ -25,13 +27,16 @@ void LRScheduler::step() {
 StepLR::StepLR(Optimizer& optimizer, std::int64_t step_size, double gamma)
     : LRScheduler("StepLR", optimizer), step_size_(step_size), gamma_(gamma) {
   DESCENT_CHECK(step_size > 0, name_, "step_size must be positive, got ", step_size);
+  detail::check_positive(name_.c_str(), "gamma", gamma);
 }
 
 double StepLR::lr_at(std::size_t group, std::int64_t epoch) const {
   return base_lrs_[group] * std::pow(gamma_, static_cast<double>(epoch / step_size_));
 }
 
-ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma) : LRScheduler("ExponentialLR", optimizer), gamma_(gamma) {}
+ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma) : LRScheduler("ExponentialLR", optimizer), gamma_(gamma) {
+  detail::check_positive(name_.c_str(), "gamma", gamma);
+}
 
 double ExponentialLR::lr_at(std::size_t group, std::int64_t epoch) const {
   return base_lrs_[group] * std::pow(gamma_, static_cast<double>(epoch));
@@ -40,6 +45,7 @@ double ExponentialLR::lr_at(std::size_t group, std::int64_t epoch) const {
 CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, std::int64_t T_max, double eta_min)
     : LRScheduler("CosineAnnealingLR", optimizer), T_max_(T_max), eta_min_(eta_min) {
   DESCENT_CHECK(T_max > 0, name_, "T_max must be positive, got ", T_max);
+  detail::check_non_negative(name_.c_str(), "eta_min", eta_min);
 }
 
 double CosineAnnealingLR::lr_at(std::size_t group, std::int64_t epoch) const {
@@ -54,7 +60,9 @@ ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, const ReduceLROnPlate
   DESCENT_CHECK(options.factor >= 0, name, "factor should be >= 0, got ", options.factor);
   DESCENT_CHECK(options.patience >= 0, name, "patience must be >= 0, got ", options.patience);
   DESCENT_CHECK(options.cooldown >= 0, name, "cooldown must be >= 0, got ", options.cooldown);
-  DESCENT_CHECK(options.min_lr >= 0, name, "min_lr must be >= 0, got ", options.min_lr);
+  detail::check_non_negative(name, "min_lr", options.min_lr);
+  detail::check_non_negative(name, "threshold", options.threshold);
+  detail::check_non_negative(name, "eps", options.eps);
   const double inf = std::numeric_limits<double>::infinity();
   best_ = options.mode == PlateauMode::min ? inf : -inf;
   for (std::size_t g = 0; g < optimizer.num_groups(); ++g) last_lr_.push_back(optimizer.lr(g));

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "detail/check.hpp"
 #include "detail/dispatch.hpp"
 #include "optim/simd.hpp"
 
@@ -14,8 +15,9 @@ SGD::SGD(std::vector<Tensor> params, const SGDOptions& options) : OptimizerImpl(
 void SGD::validate(const SGDOptions& o) const {
   DESCENT_CHECK(!std::isnan(o.lr), "SGD", "lr is required (PyTorch's SGD has no default either), e.g. ",
                 "SGD(params, {.lr = 0.01})");
-  DESCENT_CHECK(o.momentum >= 0, "SGD", "invalid momentum ", o.momentum, " (must be >= 0)");
-  DESCENT_CHECK(o.weight_decay >= 0, "SGD", "invalid weight_decay ", o.weight_decay, " (must be >= 0)");
+  detail::check_non_negative("SGD", "momentum", o.momentum);
+  detail::check_unit_interval("SGD", "dampening", o.dampening, true);
+  detail::check_non_negative("SGD", "weight_decay", o.weight_decay);
   DESCENT_CHECK(!o.nesterov || (o.momentum > 0 && o.dampening == 0), "SGD",
                 "Nesterov momentum requires a momentum > 0 and zero dampening, got momentum ", o.momentum,
                 " and dampening ", o.dampening);

@@ -21,6 +21,13 @@ void check_metrics(const std::vector<std::string>& metrics, const char* op) {
     DESCENT_CHECK(name == "accuracy", op, "unknown metric \"", name, "\" (known: accuracy)");
 }
 
+// A DataLoader is never empty, but with drop_last it yields no batch when its dataset is smaller
+// than one batch: averaging over zero examples would give NaN, so say why instead.
+void check_has_batches(const data::DataLoader& loader, const char* op, const char* which) {
+  DESCENT_CHECK(loader.size() > 0, op, "the ", which, " loader yields no batch: its dataset has ", loader.dataset().size(),
+                " examples, fewer than batch_size ", loader.options().batch_size, ", and drop_last is set");
+}
+
 bool wants_accuracy(const std::vector<std::string>& metrics) {
   for (const auto& name : metrics)
     if (name == "accuracy") return true;
@@ -74,6 +81,7 @@ Metrics evaluate(nn::Module& model, const LossFunction& loss_fn, data::DataLoade
                  const std::vector<std::string>& metrics) {
   check_metrics(metrics, "evaluate");
   DESCENT_CHECK(loss_fn, "evaluate", "no loss function given");
+  check_has_batches(loader, "evaluate", "given");
   const bool accuracy = wants_accuracy(metrics);
   ModeGuard mode(model);
   model.eval();
@@ -91,7 +99,8 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
             data::DataLoader& train_loader, const FitOptions& options) {
   check_metrics(options.metrics, "fit");
   DESCENT_CHECK(loss_fn, "fit", "no loss function given");
-  DESCENT_CHECK(train_loader.size() > 0, "fit", "the training loader yields no batch");
+  check_has_batches(train_loader, "fit", "training");
+  if (options.validation) check_has_batches(*options.validation, "fit", "validation");
   for (const Callback* callback : options.callbacks) DESCENT_CHECK(callback, "fit", "a callback is null");
   const bool accuracy = wants_accuracy(options.metrics);
 

@@ -104,13 +104,24 @@ BOOST_AUTO_TEST_CASE(bad_targets_give_clear_errors) {
   check_error([] { nn::cross_entropy(logits(), tensor({0, -1, 1}, int64)); }, "target -1 at position 1 is out of range");
   check_error([] { nn::cross_entropy(logits(), tensor({0, 1}, int64)); },
               "cross_entropy: target (2,) does not match input (3,3): expected (3,)");
-  check_error([] { nn::cross_entropy(logits(), tensor({0, 1, 2}, float64)); }, "cross_entropy: input (3,3) and target (3,)");
+  check_error([] { nn::cross_entropy(logits(), tensor({0, 1, 2}, float64)); },
+              "cross_entropy: target (3,) of float64 looks like class indices, which must be int64 (float targets are "
+              "class probabilities of the input's shape (3,3))");
+  check_error([] { nn::cross_entropy(logits(), zeros({3, 2}, float64)); }, "cross_entropy: input (3,3) and target (3,2)");
+  check_error([] { nn::cross_entropy(logits(), zeros({3, 1}, int64)); },
+              "cross_entropy: target (3,1) does not match input (3,3): expected (3,)");
+  check_error([] { nn::cross_entropy(logits(), tensor({0, 1, 1}, boolean)); },
+              "cross_entropy: class-index targets must be int64, got bool");
+  check_error([] { nn::nll_loss(logits(), tensor({0, 1, 2}, float64)); }, "nll_loss: class-index targets must be int64");
+  check_error([] { nn::nll_loss(logits(), tensor({0, -2, 1}, int64)); }, "nll_loss: target -2 at position 1 is out of range for 3 classes");
   check_error([] { nn::cross_entropy(zeros({2, 3, 4}), tensor({0, 1}, int64)); },
               "cross_entropy: expected input of shape (N, C) or (C,), got (2,3,4)");
   check_error([] { nn::nll_loss(logits(), tensor({0, 1, 5}, int64)); }, "nll_loss: target 5 at position 2");
   check_error([] { nn::mse_loss(zeros({3}), zeros({3, 1})); }, "mse_loss: input (3,) and target (3,1) must have the same shape");
   check_error([] { nn::mse_loss(zeros({3}), zeros({3}, float64)); }, "mse_loss: input is float32 but target is float64");
   check_error([] { nn::mse_loss(zeros({3}), zeros({3}), "avg"); }, "reduction must be \"none\", \"mean\" or \"sum\", got \"avg\"");
+  check_error([] { nn::CrossEntropyLoss loss("batchmean"); }, "got \"batchmean\"");
+  check_error([] { nn::L1Loss loss(std::string("Mean")); }, "got \"Mean\"");
   check_error([] { nn::huber_loss(zeros({3}), zeros({3}), "mean", 0); }, "huber_loss: delta must be positive");
 }
 

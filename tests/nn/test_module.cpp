@@ -65,6 +65,13 @@ BOOST_AUTO_TEST_CASE(linear_computes_x_wt_plus_b_and_gradchecks) {
   check_error([&] { fc(zeros({2, 4}, float64)); }, "Linear: expected inputs with 3 features in the last axis, got shape (2,4)");
 }
 
+BOOST_AUTO_TEST_CASE(linear_features_must_be_positive) {
+  check_error([] { nn::Linear fc(0, 2); }, "Linear: in_features and out_features must be positive, got in_features=0 out_features=2");
+  check_error([] { nn::Linear fc(3, 0); }, "got in_features=3 out_features=0");
+  const int features = -1;  // converted to a huge size_t: reported as the negative number it was
+  check_error([&] { nn::Linear fc(static_cast<std::size_t>(features), 2); }, "got in_features=-1 out_features=2");
+}
+
 BOOST_AUTO_TEST_CASE(sequential_names_children_and_parameters) {
   nn::Sequential net(nn::Linear(4, 8), nn::ReLU(), nn::Linear(8, 2), std::make_shared<nn::Tanh>());
   BOOST_TEST(net.size() == 4u);
@@ -126,6 +133,8 @@ BOOST_AUTO_TEST_CASE(train_eval_and_dropout) {
   sum(y).backward();
   check_values(w.grad(), xt::xarray<double>(y.to(float64).to_xarray<double>()));  // gradient = the mask
   check_error([] { nn::Dropout bad(1.0); }, "Dropout: p must be in [0, 1), got 1");
+  check_error([] { nn::Dropout bad(-0.1); }, "Dropout: p must be in [0, 1), got -0.1");
+  check_error([] { nn::Dropout bad(std::nan("")); }, "Dropout: p must be in [0, 1), got nan");
 }
 
 BOOST_AUTO_TEST_CASE(to_dtype_converts_in_place_for_every_holder) {

@@ -324,6 +324,8 @@ BOOST_AUTO_TEST_CASE(axis_out_of_range) {
   check_error([&] { softmax(x, 3); }, "softmax: axis 3 out of range for shape (2,3,4)");
   check_error([&] { log_softmax(x, -4); }, "log_softmax: axis -4 out of range for shape (2,3,4)");
   check_error([&] { softmax(tensor(1.0), 1); }, "softmax: axis 1 out of range for shape ()");
+  check_error([&] { nn::Softmax(2)(zeros({2, 3})); }, "softmax: axis 2 out of range for shape (2,3)");
+  check_error([&] { nn::LogSoftmax(-3)(zeros({2, 3})); }, "log_softmax: axis -3 out of range for shape (2,3)");
 }
 
 BOOST_AUTO_TEST_CASE(integer_input) {
@@ -338,8 +340,13 @@ BOOST_AUTO_TEST_CASE(integer_input) {
   check_error([&] { log_softmax(x); }, "log_softmax: expected a float32 or float64 tensor, got int64");
 }
 
-BOOST_AUTO_TEST_CASE(softplus_zero_beta) {
-  check_error([] { softplus(zeros({2}), 0); }, "softplus: beta must be non-zero");
+BOOST_AUTO_TEST_CASE(invalid_parameters) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  check_error([] { softplus(zeros({2}), 0); }, "softplus: invalid beta 0 (must be a finite number other than 0)");
+  check_error([&] { softplus(zeros({2}), nan); }, "softplus: invalid beta nan");
+  check_error([&] { leaky_relu(zeros({2}), nan); }, "leaky_relu: invalid negative_slope nan (must be a finite number)");
+  check_error([&] { nn::LeakyReLU(std::numeric_limits<double>::infinity())(zeros({2})); },
+              "leaky_relu: invalid negative_slope inf");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -363,7 +363,13 @@ BOOST_AUTO_TEST_CASE(errors_name_the_op_and_shape) {
   check_error([&] { mean(x, {-3}); }, "mean: axis -3 out of range for shape (2,3)");
   check_error([&] { max(x, {0, -2}); }, "max: repeated axis 0 in a reduction over shape (2,3)");
   check_error([&] { logsumexp(x, {1, 1}); }, "logsumexp: repeated axis 1");
+  check_error([&] { sum(x, {0, -2}); }, "sum: repeated axis 0");
+  check_error([&] { max(x, {2}); }, "max: axis 2 out of range for shape (2,3)");
+  check_error([&] { min(x, {-3}); }, "min: axis -3 out of range for shape (2,3)");
+  check_error([&] { logsumexp(x, {2}); }, "logsumexp: axis 2 out of range for shape (2,3)");
   check_error([&] { argmax(x, 2); }, "argmax: axis 2 out of range for shape (2,3)");
+  check_error([&] { argmax(x, -3, true); }, "argmax: axis -3 out of range for shape (2,3)");
+  check_error([&] { sum(zeros({}), {0}); }, "sum: axis 0 out of range for shape ()");
   check_error([&] { mean(zeros({2, 3}, int64)); }, "mean: expected a float32 or float64 tensor, got int64");
   check_error([&] { logsumexp(zeros({2}, int64), {0}); }, "logsumexp: expected a float32 or float64 tensor, got int64");
 }

@@ -123,8 +123,14 @@ BOOST_AUTO_TEST_CASE(reshape_views_and_copies) {
   BOOST_TEST(shares_storage(reshape(transpose(column), {3}), column));
   check_values(reshape(seq({1, 1}), {}), 0.0);
   check_values(reshape(seq({2, 3}, int64), {3, 2}), {{0, 1}, {2, 3}, {4, 5}});
-  check_error([] { reshape(seq({2, 3}), {4, -1}); }, "reshape: cannot reshape (2,3) into a shape with 4 elements");
-  check_error([] { reshape(seq({2, 3}), {-1, -1}); }, "only one dimension can be -1");
+  check_error([] { reshape(seq({2, 3}), {4, -1}); },
+              "reshape: cannot reshape (2,3) (6 elements) into (4,-1): the other dimensions hold 4 elements, which do not "
+              "divide 6");
+  check_error([] { reshape(seq({2, 3}), {-1, -1}); }, "only one dimension can be -1, cannot reshape (2,3) into (-1,-1)");
+  check_error([] { reshape(seq({2, 3}), {-2, -3}); },
+              "reshape: invalid dimension -2 in (-2,-3) for (2,3) (dimensions are >= 0, or -1 for the one to infer)");
+  check_error([] { reshape(seq({0, 3}), {-1, 0}); },
+              "reshape: cannot reshape (0,3) into (-1,0): the -1 is ambiguous when the other dimensions hold 0 elements");
   check_error([] { reshape(seq({2, 3}), {5}); }, "reshape: cannot reshape (2,3) (6 elements) into (5,) (5 elements)");
 }
 
@@ -145,6 +151,9 @@ BOOST_AUTO_TEST_CASE(flatten_squeeze_unsqueeze) {
   BOOST_TEST(to_string(flatten(seq({})).shape()) == "(1,)");
   check_values(flatten(transpose(seq({2, 3}))), {0, 3, 1, 4, 2, 5});
   check_error([] { flatten(seq({2, 3, 4}), 2, 1); }, "flatten: start axis 2 comes after end axis 1 in shape (2,3,4)");
+  check_error([] { flatten(seq({2, 3, 4}), 3); }, "flatten: axis 3 out of range for shape (2,3,4)");
+  check_error([] { flatten(seq({2, 3, 4}), 0, -4); }, "flatten: axis -4 out of range for shape (2,3,4)");
+  check_error([] { nn::Flatten(1, 5)(seq({2, 3})); }, "flatten: axis 5 out of range for shape (2,3)");
 
   const Tensor y = seq({1, 3, 1, 2});
   BOOST_TEST(to_string(squeeze(y).shape()) == "(3,2)");

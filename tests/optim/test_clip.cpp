@@ -84,7 +84,16 @@ BOOST_AUTO_TEST_CASE(no_gradients_give_a_zero_norm) {
 
 BOOST_AUTO_TEST_CASE(invalid_arguments) {
   Params p;
-  check_error([&] { optim::clip_grad_norm(p.all(), -1.0); }, "clip_grad_norm: max_norm must be >= 0, got -1");
+  check_error([&] { optim::clip_grad_norm(p.all(), -1.0); },
+              "clip_grad_norm: invalid max_norm -1 (must be a finite number > 0)");
+  check_error([&] { optim::clip_grad_norm(p.all(), 0.0); }, "clip_grad_norm: invalid max_norm 0");
+  check_error([&] { optim::clip_grad_norm(p.all(), std::numeric_limits<double>::quiet_NaN()); },
+              "clip_grad_norm: invalid max_norm nan");
+  check_error([&] { optim::clip_grad_norm(p.all(), std::numeric_limits<double>::infinity()); },
+              "clip_grad_norm: invalid max_norm inf");
+  check_error([&] { optim::clip_grad_norm(p.all(), 1.0, std::numeric_limits<double>::quiet_NaN()); },
+              "clip_grad_norm: norm_type must be > 0 (or infinity), got nan");
+  check_values(p.a.grad(), {{0.3, -0.4}, {1.2, 0.5}}, 0, 0);  // rejected calls leave the gradients alone
   check_error([&] { optim::clip_grad_norm(p.all(), 1.0, 0.0); },
               "clip_grad_norm: norm_type must be > 0 (or infinity), got 0");
 }
@@ -99,7 +108,10 @@ BOOST_AUTO_TEST_CASE(clamps_every_element) {
   check_values(p.a.grad(), {{0.3, -0.4}, {0.5, 0.5}}, 0, 0);
   check_values(p.b.grad(), {-0.5, 0.1, 0.5}, 0, 0);
   BOOST_TEST(!p.c.grad().defined());
-  check_error([&] { optim::clip_grad_value(p.all(), -0.1); }, "clip_grad_value: clip_value must be >= 0, got -0.1");
+  check_error([&] { optim::clip_grad_value(p.all(), -0.1); },
+              "clip_grad_value: invalid clip_value -0.1 (must be a finite number >= 0)");
+  check_error([&] { optim::clip_grad_value(p.all(), std::numeric_limits<double>::quiet_NaN()); },
+              "clip_grad_value: invalid clip_value nan");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,6 +3,7 @@
 #include "support/check.hpp"
 
 #include <cmath>
+#include <limits>
 
 #include "descent/nn/module.hpp"
 #include "descent/optim.hpp"
@@ -93,7 +94,7 @@ BOOST_AUTO_TEST_CASE(a_small_class_gets_groups_state_and_the_step_loop) {
 
 BOOST_AUTO_TEST_CASE(its_options_are_validated_like_the_built_in_ones) {
   Tensor p = tensor({1.0}, float64).requires_grad_();
-  check_error([&] { Signum opt({p}, {.lr = -1}); }, "Signum: invalid learning rate -1 (must be >= 0)");
+  check_error([&] { Signum opt({p}, {.lr = -1}); }, "Signum: invalid learning rate -1 (must be a finite number >= 0)");
   check_error([&] { Signum opt({p}, {.beta = 1}); }, "Signum: invalid beta 1");
   check_error([&] { Signum opt({}); }, "Signum: got an empty parameter list");
 }
@@ -153,7 +154,10 @@ BOOST_AUTO_TEST_CASE(learning_rates_are_read_and_set_per_group) {
   BOOST_TEST(base.lr(0) == 1e-2);
   base.set_lr(1, 0.25);
   BOOST_TEST(opt.options(1).lr == 0.25);
-  check_error([&] { base.set_lr(0, -0.5); }, "RMSprop: invalid learning rate -0.5 (must be >= 0)");
+  check_error([&] { base.set_lr(0, -0.5); }, "RMSprop: invalid learning rate -0.5 (must be a finite number >= 0)");
+  check_error([&] { base.set_lr(0, std::numeric_limits<double>::quiet_NaN()); }, "RMSprop: invalid learning rate nan");
+  check_error([&] { base.set_lr(0, std::numeric_limits<double>::infinity()); }, "RMSprop: invalid learning rate inf");
+  BOOST_TEST(opt.options(0).lr == 1e-2);  // a rejected lr is not set
   check_error([&] { base.lr(2); }, "RMSprop: parameter group 2 does not exist (2 groups)");
   check_error([&] { base.set_lr(5, 0.1); }, "RMSprop: parameter group 5 does not exist");
 }
@@ -215,13 +219,23 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(validation)
 
+const double inf = std::numeric_limits<double>::infinity();
+const double nan = std::numeric_limits<double>::quiet_NaN();
+
 BOOST_AUTO_TEST_CASE(sgd_options) {
   Tensor p = zeros({2}).requires_grad_();
   check_error([&] { optim::SGD opt({p}, {}); }, "SGD: lr is required");
   check_error([&] { optim::SGD opt({p}, {.momentum = 0.9}); }, "SGD(params, {.lr = 0.01})");
-  check_error([&] { optim::SGD opt({p}, {.lr = -0.1}); }, "SGD: invalid learning rate -0.1 (must be >= 0)");
-  check_error([&] { optim::SGD opt({p}, {.lr = 0.1, .momentum = -0.5}); }, "SGD: invalid momentum -0.5");
+  check_error([&] { optim::SGD opt({p}, {.lr = -0.1}); }, "SGD: invalid learning rate -0.1 (must be a finite number >= 0)");
+  check_error([&] { optim::SGD opt({p}, {.lr = inf}); }, "SGD: invalid learning rate inf (must be a finite number >= 0)");
+  check_error([&] { optim::SGD opt({p}, {.lr = 0.1, .momentum = -0.5}); },
+              "SGD: invalid momentum -0.5 (must be a finite number >= 0)");
+  check_error([&] { optim::SGD opt({p}, {.lr = 0.1, .momentum = inf}); }, "SGD: invalid momentum inf");
+  check_error([&] { optim::SGD opt({p}, {.lr = 0.1, .momentum = 0.9, .dampening = -0.1}); },
+              "SGD: invalid dampening -0.1 (must be in [0, 1])");
+  check_error([&] { optim::SGD opt({p}, {.lr = 0.1, .momentum = 0.9, .dampening = nan}); }, "SGD: invalid dampening nan");
   check_error([&] { optim::SGD opt({p}, {.lr = 0.1, .weight_decay = -1}); }, "SGD: invalid weight_decay -1");
+  check_error([&] { optim::SGD opt({p}, {.lr = 0.1, .weight_decay = nan}); }, "SGD: invalid weight_decay nan");
   check_error([&] { optim::SGD opt({p}, {.lr = 0.1, .nesterov = true}); },
               "SGD: Nesterov momentum requires a momentum > 0 and zero dampening, got momentum 0 and dampening 0");
   check_error([&] { optim::SGD opt({p}, {.lr = 0.1, .momentum = 0.9, .dampening = 0.1, .nesterov = true}); },
@@ -231,7 +245,11 @@ BOOST_AUTO_TEST_CASE(sgd_options) {
 BOOST_AUTO_TEST_CASE(adam_and_adamw_options) {
   Tensor p = zeros({2}).requires_grad_();
   check_error([&] { optim::Adam opt({p}, {.lr = -1e-3}); }, "Adam: invalid learning rate -0.001");
-  check_error([&] { optim::Adam opt({p}, {.eps = -1}); }, "Adam: invalid eps -1 (must be >= 0)");
+  check_error([&] { optim::Adam opt({p}, {.lr = nan}); }, "Adam: invalid learning rate nan");
+  check_error([&] { optim::Adam opt({p}, {.eps = -1}); }, "Adam: invalid eps -1 (must be a finite number > 0)");
+  check_error([&] { optim::Adam opt({p}, {.eps = 0}); }, "Adam: invalid eps 0 (must be a finite number > 0)");
+  check_error([&] { optim::Adam opt({p}, {.eps = inf}); }, "Adam: invalid eps inf");
+  check_error([&] { optim::Adam opt({p}, {.betas = {nan, 0.999}}); }, "Adam: invalid beta1 nan (must be in [0, 1))");
   check_error([&] { optim::Adam opt({p}, {.betas = {1.0, 0.999}}); }, "Adam: invalid beta1 1 (must be in [0, 1))");
   check_error([&] { optim::Adam opt({p}, {.betas = {-0.1, 0.999}}); }, "Adam: invalid beta1 -0.1");
   check_error([&] { optim::Adam opt({p}, {.betas = {0.9, 1.5}}); }, "Adam: invalid beta2 1.5 (must be in [0, 1))");
@@ -245,8 +263,11 @@ BOOST_AUTO_TEST_CASE(adam_and_adamw_options) {
 BOOST_AUTO_TEST_CASE(rmsprop_options) {
   Tensor p = zeros({2}).requires_grad_();
   check_error([&] { optim::RMSprop opt({p}, {.lr = -1}); }, "RMSprop: invalid learning rate -1");
-  check_error([&] { optim::RMSprop opt({p}, {.alpha = -0.5}); }, "RMSprop: invalid alpha -0.5 (must be >= 0)");
+  check_error([&] { optim::RMSprop opt({p}, {.lr = inf}); }, "RMSprop: invalid learning rate inf");
+  check_error([&] { optim::RMSprop opt({p}, {.alpha = -0.5}); }, "RMSprop: invalid alpha -0.5 (must be in [0, 1])");
+  check_error([&] { optim::RMSprop opt({p}, {.alpha = 1.5}); }, "RMSprop: invalid alpha 1.5 (must be in [0, 1])");
   check_error([&] { optim::RMSprop opt({p}, {.eps = -1}); }, "RMSprop: invalid eps -1");
+  check_error([&] { optim::RMSprop opt({p}, {.eps = 0}); }, "RMSprop: invalid eps 0 (must be a finite number > 0)");
   check_error([&] { optim::RMSprop opt({p}, {.weight_decay = -2}); }, "RMSprop: invalid weight_decay -2");
   check_error([&] { optim::RMSprop opt({p}, {.momentum = -0.9}); }, "RMSprop: invalid momentum -0.9");
 }
@@ -259,6 +280,9 @@ BOOST_AUTO_TEST_CASE(adagrad_options) {
   check_error([&] { optim::Adagrad opt({p}, {.initial_accumulator_value = -1}); },
               "Adagrad: invalid initial_accumulator_value -1");
   check_error([&] { optim::Adagrad opt({p}, {.eps = -1}); }, "Adagrad: invalid eps -1");
+  check_error([&] { optim::Adagrad opt({p}, {.lr = nan}); }, "Adagrad: invalid learning rate nan");
+  check_error([&] { optim::Adagrad opt({p}, {.lr_decay = inf}); }, "Adagrad: invalid lr_decay inf");
+  check_error([&] { optim::Adagrad opt({p}, {.eps = 0}); }, "Adagrad: invalid eps 0 (must be a finite number > 0)");
 }
 
 BOOST_AUTO_TEST_CASE(parameter_lists) {

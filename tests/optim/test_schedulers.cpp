@@ -3,6 +3,7 @@
 #include "support/check.hpp"
 
 #include <cmath>
+#include <limits>
 
 #include "descent/optim.hpp"
 
@@ -122,7 +123,20 @@ BOOST_AUTO_TEST_CASE(cosine_annealing_lr_matches_pytorch_past_t_max) {
 BOOST_AUTO_TEST_CASE(invalid_settings) {
   TwoGroups setup;
   check_error([&] { optim::StepLR s(setup.opt, 0); }, "StepLR: step_size must be positive, got 0");
+  check_error([&] { optim::StepLR s(setup.opt, -2); }, "StepLR: step_size must be positive, got -2");
+  check_error([&] { optim::StepLR s(setup.opt, 2, 0.0); }, "StepLR: invalid gamma 0 (must be a finite number > 0)");
+  check_error([&] { optim::StepLR s(setup.opt, 2, -0.5); }, "StepLR: invalid gamma -0.5");
+  check_error([&] { optim::ExponentialLR s(setup.opt, 0.0); },
+              "ExponentialLR: invalid gamma 0 (must be a finite number > 0)");
+  check_error([&] { optim::ExponentialLR s(setup.opt, std::numeric_limits<double>::infinity()); },
+              "ExponentialLR: invalid gamma inf");
+  check_error([&] { optim::CosineAnnealingLR s(setup.opt, 0); }, "CosineAnnealingLR: T_max must be positive, got 0");
   check_error([&] { optim::CosineAnnealingLR s(setup.opt, -3); }, "CosineAnnealingLR: T_max must be positive, got -3");
+  check_error([&] { optim::CosineAnnealingLR s(setup.opt, 10, -1e-3); },
+              "CosineAnnealingLR: invalid eta_min -0.001 (must be a finite number >= 0)");
+  check_error([&] { optim::CosineAnnealingLR s(setup.opt, 10, std::numeric_limits<double>::quiet_NaN()); },
+              "CosineAnnealingLR: invalid eta_min nan");
+  BOOST_TEST(setup.opt.lr(0) == 0.1);  // a rejected scheduler leaves the learning rates alone
   optim::ExponentialLR scheduler(setup.opt, 0.5);
   setup.opt.add_param_group({zeros({1}).requires_grad_()}, {.lr = 1});
   check_error([&] { scheduler.step(); },
@@ -198,8 +212,15 @@ BOOST_AUTO_TEST_CASE(invalid_settings) {
               "ReduceLROnPlateau: patience must be >= 0, got -1");
   check_error([&] { optim::ReduceLROnPlateau s(setup.opt, {.cooldown = -2}); },
               "ReduceLROnPlateau: cooldown must be >= 0, got -2");
+  check_error([&] { optim::ReduceLROnPlateau s(setup.opt, {.factor = std::numeric_limits<double>::quiet_NaN()}); },
+              "ReduceLROnPlateau: factor should be < 1.0, got nan");
   check_error([&] { optim::ReduceLROnPlateau s(setup.opt, {.min_lr = -1e-3}); },
-              "ReduceLROnPlateau: min_lr must be >= 0, got -0.001");
+              "ReduceLROnPlateau: invalid min_lr -0.001 (must be a finite number >= 0)");
+  check_error([&] { optim::ReduceLROnPlateau s(setup.opt, {.min_lr = std::numeric_limits<double>::infinity()}); },
+              "ReduceLROnPlateau: invalid min_lr inf");
+  check_error([&] { optim::ReduceLROnPlateau s(setup.opt, {.threshold = -0.1}); },
+              "ReduceLROnPlateau: invalid threshold -0.1");
+  check_error([&] { optim::ReduceLROnPlateau s(setup.opt, {.eps = -1}); }, "ReduceLROnPlateau: invalid eps -1");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

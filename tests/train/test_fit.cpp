@@ -159,4 +159,17 @@ BOOST_AUTO_TEST_CASE(errors) {
               "EarlyStopping: no metric \"val_loss\" at epoch 1");
 }
 
+BOOST_AUTO_TEST_CASE(a_loader_without_batches_is_an_error_not_a_nan_loss) {
+  Generator gen(1);
+  nn::Linear model(2, 1, {.dtype = float64}, gen);
+  optim::SGD opt(model.parameters(), {.lr = 0.1});
+  data::DataLoader loader(regression_data(), {.batch_size = 16});
+  data::DataLoader too_small(regression_data(), {.batch_size = 100, .drop_last = true});
+  const std::string why = "loader yields no batch: its dataset has 64 examples, fewer than batch_size 100, and drop_last is set";
+  check_error([&] { train::fit(model, opt, nn::MSELoss{}, too_small, {.verbose = false}); }, "fit: the training " + why);
+  check_error([&] { train::fit(model, opt, nn::MSELoss{}, loader, {.validation = &too_small, .verbose = false}); },
+              "fit: the validation " + why);
+  check_error([&] { train::evaluate(model, nn::MSELoss{}, too_small); }, "evaluate: the given " + why);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

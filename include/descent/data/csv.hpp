@@ -31,7 +31,7 @@ struct CsvTable {
   Tensor values;
 };
 
-/// Every column of a numeric CSV file.
+/// Every column of a numeric CSV file. A file with a header but no data rows is an error.
 CsvTable read_csv(const std::filesystem::path& path, const CsvOptions& options = {});
 
 /// A column chosen by its header name or by its 0-based index (negative counts from the end).

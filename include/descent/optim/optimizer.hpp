@@ -9,6 +9,11 @@
 // Options struct's default, not the value given to the constructor (C++ cannot tell the two apart).
 // Call add_param_group(params) to reuse the constructor's options, or copy defaults() and edit it.
 //
+// Options are checked when a group is added, and lr again by set_lr(), with PyTorch's rules plus
+// two stricter ones: every number must be finite, and eps must be > 0 (eps = 0 would turn the
+// weights whose gradient is 0 into NaN). A bad option throws descent::Error, e.g.
+// "Adam: invalid beta2 1.5 (must be in [0, 1))", and leaves the optimizer unchanged.
+//
 // A new optimizer is a small class: an Options struct (with a `double lr`), a State struct (one per
 // parameter, default-constructed) and update(), called under NoGradGuard for every parameter that has
 // a gradient. `param` and `grad` are then contiguous and of the same dtype (float32 or float64), so
@@ -82,7 +87,7 @@ class Optimizer {
   void add_parameters(std::vector<Tensor> params);
   /// Throws unless `group` exists.
   void check_group(std::size_t group) const;
-  /// Throws unless lr is a number >= 0.
+  /// Throws unless lr is a finite number >= 0.
   void check_lr(double lr) const;
 
   /// An entry load_state_tensors() expects: a required one must be given; every one given must
