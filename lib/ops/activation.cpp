@@ -113,7 +113,9 @@ Tensor gelu(const Tensor& x) {
   return record("gelu", out, {x}, [xs = x.detach()](const Tensor& g) {
     return Grads{unary_grad("gelu_backward", g, xs, [](auto&& gv, auto&& xv) {
       using T = value_t<decltype(gv)>;
-      const T inv_sqrt2 = T(1) / std::numbers::sqrt2_v<T>, inv_sqrt_2pi = std::numbers::inv_sqrtpi_v<T> * inv_sqrt2;
+      // static: the returned expression holds named scalars by reference (found by ASan)
+      static constexpr T inv_sqrt2 = T(1) / std::numbers::sqrt2_v<T>;
+      static constexpr T inv_sqrt_2pi = std::numbers::inv_sqrtpi_v<T> * inv_sqrt2;
       return gv * (T(0.5) * (T(1) + xt::erf(xv * inv_sqrt2)) + xv * xt::exp(T(-0.5) * xv * xv) * inv_sqrt_2pi);
     })};
   });
@@ -126,12 +128,12 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
     using T = value_t<decltype(v)>;
     return xt::where(v * T(beta) > T(threshold), v, xt::log1p(xt::exp(v * T(beta))) / T(beta));
   });
-  // d(softplus x)/dx = sigmoid(beta·x) = z/(z+1) with z = exp(beta·x); 1 where linear
+  // d(softplus x)/dx = sigmoid(beta·x) = 1/(1 + exp(-beta·x)); 1 where linear. (One expression:
+  // a named sub-expression would be held by reference and die with the lambda's frame.)
   return record("softplus", out, {x}, [xs = x.detach(), beta, threshold](const Tensor& g) {
     return Grads{unary_grad("softplus_backward", g, xs, [beta, threshold](auto&& gv, auto&& xv) {
       using T = value_t<decltype(gv)>;
-      auto z = xt::exp(xv * T(beta));
-      return xt::where(xv * T(beta) > T(threshold), gv, gv * z / (z + T(1)));
+      return xt::where(xv * T(beta) > T(threshold), gv, gv / (T(1) + xt::exp(xv * T(-beta))));
     })};
   });
 }

@@ -2,11 +2,12 @@
 // the learning rate annealed along a cosine over the epochs (CosineAnnealingLR).
 //
 //   fashion_mnist [--data-dir DIR] [--epochs N] [--batch-size N] [--lr X] [--momentum X] [--seed N]
-//                 [--plot FILE.svg]
+//                 [--limit N] [--plot FILE.svg]
 //
 // The data is read from /usr/share/datasets/fashion-mnist/ (Debian's dataset-fashion-mnist), the
 // four IDX files as gzip or plain. Prints one line per epoch; the last line is machine-readable:
 //   test_accuracy=<a> epochs=<n> seconds=<s>
+// --limit N uses only the first N training and N test images (a quick run, e.g. under valgrind).
 // --plot draws the training loss, training accuracy and test accuracy per epoch as an SVG.
 #include <chrono>
 #include <cstdio>
@@ -29,13 +30,14 @@ struct Settings {
   double lr = 0.05;
   double momentum = 0.9;
   std::uint64_t seed = 0;
+  std::size_t limit = 0;  // 0: every image
   fs::path plot;  // an SVG file for the curves
 };
 
 [[noreturn]] void usage(const std::string& problem) {
   std::fprintf(stderr,
                "fashion_mnist: %s\nusage: fashion_mnist [--data-dir DIR] [--epochs N] [--batch-size N] [--lr X] "
-               "[--momentum X] [--seed N] [--plot FILE.svg]\n",
+               "[--momentum X] [--seed N] [--limit N] [--plot FILE.svg]\n",
                problem.c_str());
   std::exit(2);
 }
@@ -56,6 +58,7 @@ Settings parse(int argc, char** argv) {
     else if (flag == "--plot") s.plot = value;
     else if (flag == "--epochs") s.epochs = static_cast<int>(positive_int("--epochs"));
     else if (flag == "--batch-size") s.batch_size = static_cast<std::size_t>(positive_int("--batch-size"));
+    else if (flag == "--limit") s.limit = static_cast<std::size_t>(positive_int("--limit"));
     else if (flag == "--seed") s.seed = static_cast<std::uint64_t>(positive_int("--seed"));
     else if (flag == "--lr" || flag == "--momentum") {
       const double v = std::strtod(value.c_str(), &end);
@@ -77,10 +80,14 @@ fs::path find(const fs::path& dir, const std::string& name) {
   std::exit(1);
 }
 
-/// Images as (N, 784) float32 in [0, 1], labels as int64 (N,).
-std::pair<Tensor, Tensor> load(const fs::path& dir, const std::string& prefix) {
+/// Images as (N, 784) float32 in [0, 1], labels as int64 (N,); the first `limit` only if not 0.
+std::pair<Tensor, Tensor> load(const fs::path& dir, const std::string& prefix, std::size_t limit) {
   Tensor images = data::read_idx(find(dir, prefix + "-images-idx3-ubyte"), float32);
   Tensor labels = data::read_idx(find(dir, prefix + "-labels-idx1-ubyte"), int64);
+  if (limit != 0 && limit < images.size(0)) {
+    images = narrow(images, 0, 0, limit).contiguous();
+    labels = narrow(labels, 0, 0, limit).contiguous();
+  }
   images.div_(255.0);  // in place: a scaled copy would double the dataset's memory
   return {reshape(images, {static_cast<std::ptrdiff_t>(images.size(0)), -1}), labels};
 }
@@ -107,8 +114,8 @@ double accuracy(nn::Module& net, const Tensor& images, const Tensor& labels) {
 
 int main(int argc, char** argv) try {
   const Settings s = parse(argc, argv);
-  auto [train_x, train_y] = load(s.data_dir, "train");
-  auto [test_x, test_y] = load(s.data_dir, "t10k");
+  auto [train_x, train_y] = load(s.data_dir, "train", s.limit);
+  auto [test_x, test_y] = load(s.data_dir, "t10k", s.limit);
   std::printf("Fashion-MNIST: %zu training and %zu test images from %s\n", train_x.size(0), test_x.size(0),
               s.data_dir.c_str());
 
