@@ -77,4 +77,11 @@ std::shared_ptr<void> allocate_buffer(std::size_t bytes) {
   return std::shared_ptr<void>(p, [rounded](void* q) { cache().give(q, rounded); });
 }
 
+bool addressable(const Shape& shape, std::size_t element_bytes) {
+  std::size_t product = element_bytes;
+  for (auto d : shape)
+    if (d != 0 && __builtin_mul_overflow(product, d, &product)) return false;
+  return product <= static_cast<std::size_t>(PTRDIFF_MAX);
+}
+
 }  // namespace descent::detail

@@ -8,6 +8,8 @@
 namespace descent {
 
 Tensor empty(const Shape& shape, Dtype dtype) {
+  DESCENT_CHECK(detail::addressable(shape, element_size(dtype)), "empty", "shape ", to_string(shape), " of ",
+                to_string(dtype), " is too large: its size or strides overflow 64 bits");
   auto impl = std::make_shared<TensorImpl>();
   impl->owner = detail::allocate_buffer(numel(shape) * element_size(dtype));
   impl->data = impl->owner.get();

@@ -2,29 +2,14 @@
 
 #include <charconv>
 #include <cmath>
-#include <fstream>
-#include <iterator>
-#include <sstream>
 #include <string_view>
 
+#include "data/io.hpp"
 #include "detail/dispatch.hpp"
 
 namespace descent::data {
 
 namespace {
-
-constexpr const char* op = "read_csv";
-
-std::string read_text(const std::filesystem::path& path) {
-  std::error_code ec;
-  DESCENT_CHECK(!std::filesystem::is_directory(path, ec), op, "cannot read ", path.string(), ": it is a directory");
-  std::ifstream in(path, std::ios::binary);
-  DESCENT_CHECK(in.is_open(), op, "cannot open ", path.string(),
-                std::filesystem::exists(path) ? " (permission denied?)" : " (no such file)");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  DESCENT_CHECK(!in.bad(), op, "error while reading ", path.string());
-  return text;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -85,7 +70,8 @@ struct Parsed {
   std::size_t rows = 0;
 };
 
-std::size_t resolve(const CsvColumn& column, const std::vector<std::string>& names, const std::string& file) {
+std::size_t resolve(const CsvColumn& column, const std::vector<std::string>& names, const char* op,
+                    const std::string& file) {
   const auto n = static_cast<long long>(names.size());
   if (column.by_index()) {
     const long long i = column.index();
@@ -110,10 +96,9 @@ std::size_t resolve(const CsvColumn& column, const std::vector<std::string>& nam
 
 /// Parses the header and the chosen columns (all of them when `selection` is null).
 /// `integral[k]` asks that chosen column k hold whole numbers.
-Parsed parse(const std::filesystem::path& path, const CsvOptions& options, const std::vector<CsvColumn>* selection,
-             const std::vector<bool>& integral = {}) {
-  const std::string file = path.string();
-  const std::string text = read_text(path);
+/// `op` and `file` name the caller and the text in error messages.
+Parsed parse(std::string_view text, const char* op, const std::string& file, const CsvOptions& options,
+             const std::vector<CsvColumn>* selection, const std::vector<bool>& integral = {}) {
   Lines lines(text);
   std::string_view line;
   std::size_t number = 0;
@@ -129,7 +114,7 @@ Parsed parse(const std::filesystem::path& path, const CsvOptions& options, const
   }
   const std::size_t columns = out.names.size();
   if (selection) {
-    for (const auto& column : *selection) out.chosen.push_back(resolve(column, out.names, file));
+    for (const auto& column : *selection) out.chosen.push_back(resolve(column, out.names, op, file));
   } else {
     for (std::size_t c = 0; c < columns; ++c) out.chosen.push_back(c);
   }
@@ -183,22 +168,44 @@ Tensor columns_tensor(const Parsed& parsed, std::size_t begin, std::size_t end, 
   return out;
 }
 
-}  // namespace
-
-CsvTable read_csv(const std::filesystem::path& path, const CsvOptions& options) {
-  Parsed parsed = parse(path, options, nullptr);
+/// Every column, as read_csv and parse_csv return them.
+CsvTable all_columns(std::string_view text, const char* op, const std::string& file, const CsvOptions& options) {
+  Parsed parsed = parse(text, op, file, options, nullptr);
   return {std::move(parsed.names), columns_tensor(parsed, 0, parsed.chosen.size(), float64)};
 }
 
-Batch read_csv(const std::filesystem::path& path, const std::vector<CsvColumn>& features,
-               const std::vector<CsvColumn>& targets, Dtype dtype, const CsvOptions& options) {
+/// Chosen columns, as read_csv and parse_csv return them.
+Batch chosen_columns(std::string_view text, const char* op, const std::string& file,
+                     const std::vector<CsvColumn>& features, const std::vector<CsvColumn>& targets, Dtype dtype,
+                     const CsvOptions& options) {
   DESCENT_CHECK(dtype == float32 || dtype == float64 || dtype == int64, op,
                 "dtype must be float32, float64 or int64, got ", to_string(dtype));
   std::vector<CsvColumn> selection(features);
   selection.insert(selection.end(), targets.begin(), targets.end());
-  const Parsed parsed = parse(path, options, &selection, std::vector<bool>(selection.size(), dtype == int64));
+  const Parsed parsed = parse(text, op, file, options, &selection, std::vector<bool>(selection.size(), dtype == int64));
   return {columns_tensor(parsed, 0, features.size(), dtype),
           columns_tensor(parsed, features.size(), selection.size(), dtype)};
+}
+
+}  // namespace
+
+CsvTable read_csv(const std::filesystem::path& path, const CsvOptions& options) {
+  return all_columns(detail::read_bytes(path, "read_csv"), "read_csv", path.string(), options);
+}
+
+Batch read_csv(const std::filesystem::path& path, const std::vector<CsvColumn>& features,
+               const std::vector<CsvColumn>& targets, Dtype dtype, const CsvOptions& options) {
+  return chosen_columns(detail::read_bytes(path, "read_csv"), "read_csv", path.string(), features, targets, dtype,
+                        options);
+}
+
+CsvTable parse_csv(std::string_view text, const CsvOptions& options, const std::string& name) {
+  return all_columns(text, "parse_csv", name, options);
+}
+
+Batch parse_csv(std::string_view text, const std::vector<CsvColumn>& features, const std::vector<CsvColumn>& targets,
+                Dtype dtype, const CsvOptions& options, const std::string& name) {
+  return chosen_columns(text, "parse_csv", name, features, targets, dtype, options);
 }
 
 }  // namespace descent::data

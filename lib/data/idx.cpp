@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "data/io.hpp"
+#include "detail/buffer.hpp"
 #include "detail/dispatch.hpp"
 
 namespace descent::data {
@@ -87,6 +88,9 @@ Tensor parse(std::string_view bytes, Dtype dtype, const char* op, const std::str
                 " bytes of trailing data: the header says ", to_string(shape), " ", idx_type_name(type), ", ",
                 data_bytes, " bytes of data, the file holds ", available);
 
+  DESCENT_CHECK(detail::addressable(shape, element_size(dtype)), op, name, ": shape ", to_string(shape),
+                " cannot be represented: its non-zero dims multiply past 2^63");
+
   Tensor out = empty(shape, dtype);
   const unsigned char* src = p + header;
   dispatch_idx_type(type, [&](auto s) {
@@ -107,15 +111,20 @@ Tensor parse(std::string_view bytes, Dtype dtype, const char* op, const std::str
   return out;
 }
 
+/// Plain or gzip bytes: files and memory go through here alike.
+Tensor parse_plain_or_gzip(std::string_view bytes, Dtype dtype, const char* op, const std::string& name) {
+  if (!detail::is_gzip(bytes)) return parse(bytes, dtype, op, name);
+  return parse(detail::gunzip(bytes, op, name), dtype, op, name);
+}
+
 }  // namespace
 
 Tensor read_idx(const std::filesystem::path& path, Dtype dtype) {
-  const std::string bytes = detail::read_file(path, "read_idx");
-  return parse(bytes, dtype, "read_idx", path.string());
+  return parse_plain_or_gzip(detail::read_bytes(path, "read_idx"), dtype, "read_idx", path.string());
 }
 
 Tensor parse_idx(std::string_view bytes, Dtype dtype, const std::string& name) {
-  return parse(bytes, dtype, "parse_idx", name);
+  return parse_plain_or_gzip(bytes, dtype, "parse_idx", name);
 }
 
 void write_idx(const std::filesystem::path& path, const Tensor& values) {

@@ -6,8 +6,18 @@
 
 namespace descent::detail {
 
+/// The bytes of a file as they are. Errors name `op` and the file: missing, a directory,
+/// unreadable.
+std::string read_bytes(const std::filesystem::path& path, const char* op);
+
+/// Whether `bytes` start like a gzip stream (0x1f 0x8b).
+bool is_gzip(std::string_view bytes);
+
+/// The decompressed contents of a gzip stream in memory (concatenated members are joined, like
+/// gzip -d does). Errors name `op` and `name`: corrupt or truncated stream, trailing bytes.
+std::string gunzip(std::string_view compressed, const char* op, const std::string& name);
+
 /// The bytes of a file, gunzipped if it is gzip-compressed (plain files are read as they are).
-/// Errors name `op` and the file: missing file, read error, corrupt or truncated gzip stream.
 std::string read_file(const std::filesystem::path& path, const char* op);
 
 /// Writes `bytes` to a (plain) file, replacing it.

@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "data/io.hpp"
+#include "detail/buffer.hpp"
 #include "detail/dispatch.hpp"
 
 namespace descent::data {
@@ -248,6 +249,8 @@ Tensor parse(std::string_view bytes, const char* op, const std::string& name) {
 
   // The values in file order (row-major, or column-major for fortran_order).
   const Dtype dtype = result_dtype(header);
+  DESCENT_CHECK(detail::addressable(header.shape, element_size(dtype)), op, name, ": shape ", to_string(header.shape),
+                " cannot be represented: its non-zero dims multiply past 2^63");
   Tensor flat = empty(header.shape, dtype);
   const bool file_big = header.byte_order == '>' || (header.byte_order == '=' && std::endian::native == std::endian::big);
   const bool swap = header.item_size > 1 && file_big != (std::endian::native == std::endian::big);

@@ -9,13 +9,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <new>
 #include <stdexcept>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "data/io.hpp"
 #include "descent/autograd/grad_mode.hpp"
 #include "descent/data/npy.hpp"
 #include "descent/error.hpp"
@@ -129,22 +129,9 @@ void write_atomically(const std::filesystem::path& path, const std::string& byte
 
 // --- reading -------------------------------------------------------------------------------
 
-std::string read_bytes(const std::filesystem::path& path) {
-  const std::string file = path.string();
-  std::error_code ec;
-  DESCENT_CHECK(std::filesystem::exists(path, ec), "load", "cannot open ", file, " (no such file)");
-  DESCENT_CHECK(!std::filesystem::is_directory(path, ec), "load", "cannot read ", file, ": it is a directory");
-  std::ifstream in(path, std::ios::binary);
-  DESCENT_CHECK(in.is_open(), "load", "cannot open ", file);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  DESCENT_CHECK(!in.bad(), "load", "error while reading ", file);
-  return bytes;
-}
-
-/// The arrays of an NPZ archive (stored or deflated members), named without ".npy".
-Arrays read_npz(const std::filesystem::path& path) {
-  const std::string file = path.string();
-  const std::string bytes = read_bytes(path);
+/// The arrays of an NPZ archive in memory (stored or deflated members), named without ".npy";
+/// `file` names the archive in error messages.
+Arrays read_npz(std::string_view bytes, const std::string& file) {
   zip_error_t error;
   zip_error_init(&error);
   zip_source_t* source = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &error);
@@ -173,19 +160,18 @@ Arrays read_npz(const std::filesystem::path& path) {
     std::unique_ptr<zip_file_t, int (*)(zip_file_t*)> entry(zip_fopen_index(archive.get(), index, 0), zip_fclose);
     DESCENT_CHECK(entry != nullptr, "load", file, ": cannot open member ", member, " (", zip_strerror(archive.get()),
                   ")");
+    // The content grows with what the member really holds, up to its stated size: the size
+    // field alone could claim gigabytes in a tiny archive.
     std::string content;
-    try {
-      content.resize(static_cast<std::size_t>(stat.size));
-    } catch (const std::exception&) {
-      throw Error(detail::concat("load: ", file, ": member ", member, " claims an impossible size of ", stat.size,
-                                 " bytes"));
-    }
-    std::size_t done = 0;
-    while (done < content.size()) {
-      const zip_int64_t got = zip_fread(entry.get(), content.data() + done, content.size() - done);
+    for (;;) {
+      const std::size_t done = content.size();
+      const std::size_t want = static_cast<std::size_t>(std::min<zip_uint64_t>(stat.size - done, 1u << 20));
+      if (want == 0) break;
+      content.resize(done + want);
+      const zip_int64_t got = zip_fread(entry.get(), content.data() + done, want);
       DESCENT_CHECK(got > 0, "load", file, ": member ", member, " is corrupt or truncated (",
                     got < 0 ? zip_file_strerror(entry.get()) : "unexpected end of data", ")");
-      done += static_cast<std::size_t>(got);
+      content.resize(done + static_cast<std::size_t>(got));
     }
     char probe;  // reading past the end is when libzip checks the CRC
     const zip_int64_t extra = zip_fread(entry.get(), &probe, 1);
@@ -208,9 +194,10 @@ void save(const nn::Module& module, const std::filesystem::path& path) {
   write_atomically(path, build_npz(module.named_parameters(), path.string()));
 }
 
-void load(nn::Module& module, const std::filesystem::path& path) {
-  const std::string file = path.string();
-  const Arrays arrays = read_npz(path);
+namespace {
+
+/// Copies `arrays` (from the archive `file`) into the parameters of `module`.
+void load_arrays(nn::Module& module, const Arrays& arrays, const std::string& file) {
   std::unordered_map<std::string, Tensor> by_name(arrays.begin(), arrays.end());
   auto params = module.named_parameters();
 
@@ -248,6 +235,26 @@ void load(nn::Module& module, const std::filesystem::path& path) {
   for (auto& [name, param] : params) param.copy_(by_name.at(name));
 }
 
+/// Restores `arrays` (from the archive `file`) into `optimizer`.
+void load_arrays(optim::Optimizer& optimizer, const Arrays& arrays, const std::string& file) {
+  try {
+    optimizer.load_state_tensors(arrays);
+  } catch (const Error& e) {
+    throw Error(detail::concat("load: ", file, ": ", e.what()));
+  }
+}
+
+}  // namespace
+
+void load(nn::Module& module, const std::filesystem::path& path) {
+  const std::string file = path.string();
+  load_arrays(module, read_npz(detail::read_bytes(path, "load"), file), file);
+}
+
+void load_from_memory(nn::Module& module, std::string_view npz, const std::string& name) {
+  load_arrays(module, read_npz(npz, name), name);
+}
+
 // --- optimizers ----------------------------------------------------------------------------
 
 void save(const optim::Optimizer& optimizer, const std::filesystem::path& path) {
@@ -261,12 +268,12 @@ void save(const optim::Optimizer& optimizer, const std::filesystem::path& path) 
 }
 
 void load(optim::Optimizer& optimizer, const std::filesystem::path& path) {
-  const Arrays arrays = read_npz(path);
-  try {
-    optimizer.load_state_tensors(arrays);
-  } catch (const Error& e) {
-    throw Error(detail::concat("load: ", path.string(), ": ", e.what()));
-  }
+  const std::string file = path.string();
+  load_arrays(optimizer, read_npz(detail::read_bytes(path, "load"), file), file);
+}
+
+void load_from_memory(optim::Optimizer& optimizer, std::string_view npz, const std::string& name) {
+  load_arrays(optimizer, read_npz(npz, name), name);
 }
 
 }  // namespace descent::io

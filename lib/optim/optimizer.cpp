@@ -109,6 +109,12 @@ std::unordered_map<std::string, Tensor> Optimizer::check_state_tensors(
     if (value.dtype() != entry.dtype)
       problems.push_back(detail::concat(entry.name, " has dtype ", to_string(value.dtype()), ", expected ",
                                         to_string(entry.dtype)));
+    constexpr std::int64_t max_count = std::int64_t{1} << 53;  // exact as a double, far from overflow
+    if (entry.dtype == int64 && entry.shape.empty() && value.dtype() == int64 && value.shape().empty()) {
+      const auto count = value.item<std::int64_t>();
+      if (count < 0 || count > max_count)
+        problems.push_back(detail::concat(entry.name, " is ", count, ", expected a step count from 0 to 2^53"));
+    }
   }
   for (const auto& [name, value] : given)
     if (!known.count(name)) unexpected.push_back(name);

@@ -104,6 +104,11 @@ BOOST_AUTO_TEST_CASE(bad_use_gives_clear_errors) {
   check_error([] { Tensor().shape(); }, "use of an undefined tensor");
   check_error([] { tensor({1, 2}).size(2); }, "size: axis 2 out of range for shape (2,)");
   check_error([] { arange(0, 1, 0); }, "arange: step must be finite and non-zero");
+  // Shapes whose strides overflow, even when a 0 dim leaves nothing to allocate.
+  check_error([] { empty({0, std::size_t{1} << 40, std::size_t{1} << 40}); },
+              "empty: shape (0,1099511627776,1099511627776) of float32 is too large");
+  check_error([] { zeros({std::size_t{1} << 62, 2}, float64); }, "empty: shape (4611686018427387904,2) of float64");
+  BOOST_TEST(empty({0, std::size_t{1} << 40}).numel() == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -48,6 +48,19 @@ BOOST_AUTO_TEST_CASE(spaces_crlf_bom_blank_lines_and_number_forms) {
   check_values(table.values, {{1, 2.5, -3}, {1000, 0.5, 7}, {NAN, INFINITY, -INFINITY}}, 0, 0);
 }
 
+BOOST_AUTO_TEST_CASE(parse_csv_reads_text_in_memory) {
+  const auto table = data::parse_csv("x;y\n1;2\n3;4\n", {.delimiter = ';'});
+  BOOST_TEST((table.columns == std::vector<std::string>{"x", "y"}));
+  check_values(table.values, {{1, 2}, {3, 4}}, 0, 0);
+  const auto [x, y] = data::parse_csv("a,b,label\n1,2,0\n3,4,1\n", {"b", 0}, {-1}, int64);
+  check_values(x, {{2, 1}, {4, 3}}, 0, 0);
+  check_values(y, column({0, 1}), 0, 0);
+  // Errors name the text like a file.
+  BOOST_TEST(error_of([] { data::parse_csv("x\nabc\n", {}, "table.csv"); }) ==
+             "parse_csv: table.csv:2: column 1 (\"x\"): cannot parse \"abc\" as a number");
+  check_error([] { data::parse_csv(""); }, "parse_csv: <memory>: empty file");
+}
+
 BOOST_AUTO_TEST_CASE(no_trailing_newline_and_header_only) {
   TempDir dir("csv");
   check_values(data::read_csv(dir.write("a.csv", "v\n1\n2")).values, column({1, 2}));

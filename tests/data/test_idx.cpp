@@ -38,6 +38,21 @@ template <class T> std::string big_endian(std::initializer_list<T> values) {
   return out;
 }
 
+/// `bytes` as a gzip stream in memory.
+std::string gzip(const std::string& bytes) {
+  z_stream z{};
+  BOOST_TEST_REQUIRE(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+  std::string out(deflateBound(&z, uLong(bytes.size())), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
+  z.avail_in = uInt(bytes.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = uInt(out.size());
+  BOOST_TEST_REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
 std::filesystem::path write_gzip(const std::filesystem::path& file, const std::string& bytes) {
   gzFile out = gzopen(file.string().c_str(), "wb");
   BOOST_TEST_REQUIRE(out != nullptr);
@@ -82,6 +97,20 @@ BOOST_AUTO_TEST_CASE(gzip_files_read_transparently) {
   check_error([&] { data::read_idx(cut); }, "read_idx: " + cut.string() + ": truncated gzip stream");
 }
 
+BOOST_AUTO_TEST_CASE(parse_idx_reads_gzip_bytes_in_memory) {
+  const std::string bytes = idx_bytes(0x08, {2, 2}, std::string("\x01\x02\x03\xff", 4));
+  const std::string gz = gzip(bytes);
+  check_values(data::parse_idx(gz, int64), {{1, 2}, {3, 255}}, 0, 0);
+  // Two gzip members one after the other hold the two halves of the file (like cat a.gz b.gz).
+  check_values(data::parse_idx(gzip(bytes.substr(0, 5)) + gzip(bytes.substr(5)), int64), {{1, 2}, {3, 255}}, 0, 0);
+  check_error([&] { data::parse_idx(gz.substr(0, gz.size() - 1), float32, "m.gz"); },
+              "parse_idx: m.gz: truncated gzip stream");
+  check_error([&] { data::parse_idx(gz + "junk"); }, "parse_idx: <memory>: 4 bytes of trailing data after the gzip stream");
+  std::string damaged = gz;
+  damaged[damaged.size() - 6] ^= 0x55;  // inside the CRC-32 of the trailer
+  check_error([&] { data::parse_idx(damaged); }, "parse_idx: <memory>: corrupt gzip stream (incorrect data check)");
+}
+
 BOOST_AUTO_TEST_CASE(every_element_type) {
   const auto parse = [](unsigned type, const std::string& payload, std::uint32_t n, Dtype dtype = float64) {
     return data::parse_idx(idx_bytes(type, {n}, payload), dtype);
@@ -123,6 +152,10 @@ BOOST_AUTO_TEST_CASE(malformed_files) {
   // Absurd dims fail before anything is allocated.
   check_error([] { data::parse_idx(idx_bytes(0x0E, {0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF}, "")); },
               "bytes of data, the file holds 0");
+  // A 0 dim empties the array, but the other dims must still give strides that fit (found by fuzz_idx).
+  check_error([] { data::parse_idx(idx_bytes(0x0C, {0, 0x0A000001, 0x00FEFFFF, 0xFF000000}, ""), float32, "z"); },
+              "parse_idx: z: shape (0,167772161,16711679,4278190080) cannot be represented: its non-zero dims "
+              "multiply past 2^63");
   check_error([] { data::parse_idx(idx_bytes(0x0D, {1}, big_endian<float>({NAN})), int64); },
               "value nan at flat index 0 does not fit in int64");
   const auto missing = dir / "missing-idx1-ubyte";

@@ -183,6 +183,9 @@ BOOST_AUTO_TEST_CASE(malformed_files) {
   check_error([&] {
     data::parse_npy(npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296)}", ""));
   }, "needs more than 2^64 bytes of data");
+  check_error([&] {
+    data::parse_npy(npy_bytes("{'descr': '<f8', 'fortran_order': True, 'shape': (0, 4294967296, 4294967296)}", ""));
+  }, "parse_npy: <memory>: shape (0,4294967296,4294967296) cannot be represented: its non-zero dims multiply past 2^63");
 }
 
 BOOST_AUTO_TEST_CASE(files_errors_name_the_file) {

@@ -128,6 +128,21 @@ class Twice : public optim::SGD {
   }
 };
 
+// An Adam that saves its step counters as `count`, to write checkpoints no real training writes.
+class ForgedSteps : public optim::Adam {
+ public:
+  ForgedSteps(std::vector<Tensor> params, std::int64_t count) : Adam(std::move(params)), count_(count) {}
+  std::vector<std::pair<std::string, Tensor>> state_tensors() const override {
+    auto out = Adam::state_tensors();
+    for (auto& [name, value] : out)
+      if (name.ends_with(".step")) value = full({}, static_cast<double>(count_), int64);
+    return out;
+  }
+
+ private:
+  std::int64_t count_;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(checkpoint)
@@ -149,6 +164,28 @@ BOOST_AUTO_TEST_CASE(module_round_trip) {
   io::save(wide, dir / "wide.npz");
   io::load(other, dir / "wide.npz");
   BOOST_TEST(identical_parameters(wide, other));
+}
+
+BOOST_AUTO_TEST_CASE(load_from_memory_reads_archive_bytes) {
+  TempDir dir;
+  manual_seed(2);
+  nn::Sequential net = make_net(), fresh = make_net();
+  io::save(net, dir / "net.npz");
+  io::load_from_memory(fresh, bytes_of(dir / "net.npz"));
+  BOOST_TEST(identical_parameters(net, fresh));
+  check_error([&] { io::load_from_memory(fresh, "not a zip", "net.npz"); },
+              "load: net.npz: not a valid NPZ (zip) archive");
+
+  // An optimizer's state: the step counters come back.
+  const Problem problem;
+  optim::Adam adam(net.parameters());
+  train_steps(net, adam, problem, 2);
+  io::save(adam, dir / "adam.npz");
+  optim::Adam restored(net.parameters());
+  io::load_from_memory(restored, bytes_of(dir / "adam.npz"), "adam.npz");
+  BOOST_TEST(restored.state_tensors()[1].second.item<std::int64_t>() == 2);
+  check_error([&] { io::load_from_memory(restored, bytes_of(dir / "net.npz"), "net.npz"); },
+              "load: net.npz: Adam: the state does not fit");
 }
 
 BOOST_AUTO_TEST_CASE(archive_structure_is_what_numpy_reads) {
@@ -324,6 +361,23 @@ BOOST_AUTO_TEST_CASE(optimizer_mismatches) {
   Opaque opaque(net.parameters());
   check_error([&] { io::save(opaque, dir / "opaque.npz"); },
               "Opaque: cannot save or load its state (its State struct has no visit()");
+}
+
+BOOST_AUTO_TEST_CASE(step_counters_out_of_range) {
+  // A counter at INT64_MAX made the next step overflow (found by fuzz_npz_arrays); negative ones
+  // are no counts either.
+  TempDir dir;
+  nn::Linear layer(3, 2);
+  for (std::int64_t count : {std::int64_t{-1}, std::int64_t{1} << 62}) {
+    io::save(ForgedSteps(layer.parameters(), count), dir / "forged.npz");
+    optim::Adam adam(layer.parameters());
+    check_error([&] { io::load(adam, dir / "forged.npz"); },
+                "group0.param0.step is " + std::to_string(count) + ", expected a step count from 0 to 2^53");
+  }
+  io::save(ForgedSteps(layer.parameters(), std::int64_t{1} << 53), dir / "forged.npz");
+  optim::Adam adam(layer.parameters());
+  io::load(adam, dir / "forged.npz");
+  BOOST_TEST(adam.state(0, 0).step == std::int64_t{1} << 53);
 }
 
 BOOST_AUTO_TEST_CASE(corrupt_files) {

@@ -12,6 +12,7 @@
 #include <concepts>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "descent/data/dataset.hpp"
@@ -57,5 +58,12 @@ class CsvColumn {
 /// `reshape(targets, {-1})`.
 Batch read_csv(const std::filesystem::path& path, const std::vector<CsvColumn>& features,
                const std::vector<CsvColumn>& targets, Dtype dtype = float64, const CsvOptions& options = {});
+
+/// Every column of CSV text in memory, like read_csv; `name` stands for the file in error messages.
+CsvTable parse_csv(std::string_view text, const CsvOptions& options = {}, const std::string& name = "<memory>");
+
+/// Chosen columns of CSV text in memory, like read_csv; `name` stands for the file in error messages.
+Batch parse_csv(std::string_view text, const std::vector<CsvColumn>& features, const std::vector<CsvColumn>& targets,
+                Dtype dtype = float64, const CsvOptions& options = {}, const std::string& name = "<memory>");
 
 }  // namespace descent::data

@@ -20,7 +20,7 @@ namespace descent::data {
 /// bad magic, unknown type, truncated data or trailing bytes.
 Tensor read_idx(const std::filesystem::path& path, Dtype dtype = float32);
 
-/// The same from the (uncompressed) bytes of an IDX file; `name` is used in error messages.
+/// The same from the bytes of an IDX file in memory (plain or gzip); `name` is used in error messages.
 Tensor parse_idx(std::string_view bytes, Dtype dtype = float32, const std::string& name = "<memory>");
 
 /// Writes a tensor of 1 to 4 dims holding whole numbers in [0, 255] as a plain uint8 IDX file.

@@ -16,6 +16,8 @@
 // changing anything: every missing or unexpected array, wrong shape and wrong dtype is reported in
 // one descent::Error naming the file, as are corrupt or truncated archives.
 #include <filesystem>
+#include <string>
+#include <string_view>
 
 namespace descent::nn {
 class Module;
@@ -30,10 +32,14 @@ namespace descent::io {
 void save(const nn::Module& module, const std::filesystem::path& path);
 /// Copies the arrays of `path` into the parameters of `module` (same names, shapes and dtypes).
 void load(nn::Module& module, const std::filesystem::path& path);
+/// The same from the bytes of an NPZ archive in memory; `name` stands for the file in error messages.
+void load_from_memory(nn::Module& module, std::string_view npz, const std::string& name = "<memory>");
 
 /// Writes the state of `optimizer` (Optimizer::state_tensors()) to `path`.
 void save(const optim::Optimizer& optimizer, const std::filesystem::path& path);
 /// Restores a state written by save() into an optimizer built over the same parameters.
 void load(optim::Optimizer& optimizer, const std::filesystem::path& path);
+/// The same from the bytes of an NPZ archive in memory; `name` stands for the file in error messages.
+void load_from_memory(optim::Optimizer& optimizer, std::string_view npz, const std::string& name = "<memory>");
 
 }  // namespace descent::io

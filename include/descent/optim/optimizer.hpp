@@ -98,7 +98,8 @@ class Optimizer {
     Dtype dtype;
     bool required;
   };
-  /// Checks `given` against `expected` (every problem in one Error) and returns it by name.
+  /// Checks `given` against `expected` (every problem in one Error) and returns it by name. int64
+  /// scalars are step counters: they must lie in [0, 2^53] (a step past INT64_MAX would overflow).
   std::unordered_map<std::string, Tensor> check_state_tensors(
       const std::vector<StateEntry>& expected, const std::vector<std::pair<std::string, Tensor>>& given) const;
   /// "group0.lr", "group0.param1.exp_avg".
