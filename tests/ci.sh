@@ -5,7 +5,7 @@
 #   sanitize  AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer) build; the unit tests
 #             and the samples
 #   thread    ThreadSanitizer build of the two-threads test (tests/autograd/test_threads.cpp)
-#   fuzz      libFuzzer on every file reader, 20 s per target (tests/fuzz/run.sh)
+#   fuzz      libFuzzer on every file reader, 15 s per target (tests/fuzz/run.sh)
 #   valgrind  memcheck on the three samples, in a portable build (valgrind cannot run AVX-512)
 # The packages come from the README's test command. Build trees: build, build-asan, build-tsan,
 # build-fuzz, build-valgrind.
@@ -44,7 +44,7 @@ stage_thread() {
 }
 
 stage_fuzz() {
-  bash tests/fuzz/run.sh 20
+  bash tests/fuzz/run.sh 15
 }
 
 stage_valgrind() {
