@@ -3,8 +3,11 @@
 // small model and one optimizer of each kind with its options that keep the most state.
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "descent/error.hpp"
+#include "descent/io/checkpoint.hpp"
 #include "descent/nn.hpp"
 #include "descent/optim.hpp"
 
@@ -28,6 +31,24 @@ inline void step(nn::Module& model, optim::Optimizer& optimizer) {
   optimizer.zero_grad();
   sum(model(ones({2, 3}))).backward();
   optimizer.step();
+}
+
+/// Loads `npz` into a fresh model and each optimizer's state; every optimizer that loads takes a
+/// step with what it loaded. descent::Error (bad input) is the expected way to fail.
+inline void load_everywhere(std::string_view npz) {
+  nn::Sequential model = make_model();
+  try {
+    io::load_from_memory(model, npz, "fuzz.npz");
+  } catch (const Error&) {
+  }
+  for (auto& optimizer : make_optimizers(model)) {
+    try {
+      io::load_from_memory(*optimizer, npz, "fuzz.npz");
+    } catch (const Error&) {
+      continue;
+    }
+    step(model, *optimizer);
+  }
 }
 
 /// Every array name the model and the optimizers save (after a step), and one nobody knows.

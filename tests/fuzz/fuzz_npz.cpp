@@ -8,25 +8,10 @@
 #include <string_view>
 
 #include "checkpoint_targets.hpp"
-#include "descent/error.hpp"
-#include "descent/io/checkpoint.hpp"
 
 using namespace descent;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t size) {
-  const std::string_view npz(reinterpret_cast<const char*>(bytes), size);
-  nn::Sequential model = fuzz::make_model();
-  try {
-    io::load_from_memory(model, npz, "fuzz.npz");
-  } catch (const Error&) {
-  }
-  for (auto& optimizer : fuzz::make_optimizers(model)) {
-    try {
-      io::load_from_memory(*optimizer, npz, "fuzz.npz");
-    } catch (const Error&) {
-      continue;
-    }
-    fuzz::step(model, *optimizer);
-  }
+  fuzz::load_everywhere(std::string_view(reinterpret_cast<const char*>(bytes), size));
   return 0;
 }

@@ -92,20 +92,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   Input in{bytes, size};
   std::vector<std::pair<std::string, std::string>> members;
   while (!in.empty() && members.size() < 64) members.push_back(next_array(in));
-  const std::string npz = zip_archive(members);
-
-  nn::Sequential model = fuzz::make_model();
-  try {
-    io::load_from_memory(model, npz, "fuzz.npz");
-  } catch (const Error&) {
-  }
-  for (auto& optimizer : fuzz::make_optimizers(model)) {
-    try {
-      io::load_from_memory(*optimizer, npz, "fuzz.npz");
-    } catch (const Error&) {
-      continue;
-    }
-    fuzz::step(model, *optimizer);
-  }
+  fuzz::load_everywhere(zip_archive(members));
   return 0;
 }
