@@ -7,13 +7,17 @@
 // GCC 12 (bug 105593, fixed in 13) warns "'__Y' is used uninitialized" inside its own AVX-512
 // intrinsics (_mm512_undefined_*) once xsimd's pow/exp kernels are inlined: a false positive,
 // silenced for the headers only (the location GCC checks is the intrinsic's, in these headers).
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include "descent/autograd/function.hpp"
 #include "descent/ops/elementwise.hpp"
 #include "detail/elementwise.hpp"
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
 #pragma GCC diagnostic pop
+#endif
 
 namespace descent {
 

@@ -11,7 +11,9 @@
 #include "detail/reduce.hpp"
 
 // GCC 12 warns (falsely) about _mm512_undefined_* inside xsimd::exp on AVX-512 (GCC bug 105593).
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace descent {
 
