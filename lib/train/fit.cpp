@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 
+#include "descent/autograd/anomaly.hpp"
 #include "descent/autograd/grad_mode.hpp"
 #include "descent/error.hpp"
 #include "descent/nn/module.hpp"
@@ -113,6 +115,8 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
   callbacks.insert(callbacks.end(), options.callbacks.begin(), options.callbacks.end());
 
   ModeGuard mode(model);
+  std::optional<autograd::DetectAnomaly> detect;
+  if (options.detect_anomaly) detect.emplace();
   History history;
   const TrainBegin begin{&model, &optimizer, options.epochs, train_loader.size()};
   for (Callback* callback : callbacks) callback->on_train_begin(begin);
@@ -129,9 +133,14 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
     std::size_t step = 0;
     for (const data::Batch& batch : train_loader) {
       optimizer.zero_grad();
-      const Tensor output = model(batch.inputs);
-      const Tensor loss = loss_fn(output, batch.targets);
-      loss.backward();
+      Tensor output, loss;
+      try {
+        output = model(batch.inputs);
+        loss = loss_fn(output, batch.targets);
+        loss.backward();
+      } catch (const autograd::AnomalyError& e) {  // where in training, before what and where in the graph
+        throw autograd::AnomalyError(detail::concat("fit: epoch ", epoch, ", batch ", step + 1, ": ", e.what()));
+      }
       optimizer.step();
       const std::size_t n = batch.inputs.size(0);
       totals.add(loss.item(), accuracy ? correct(output.detach(), batch.targets, "fit") : 0, n);

@@ -1,5 +1,6 @@
 #include "support/check.hpp"
 
+#include <cmath>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -70,6 +71,28 @@ BOOST_AUTO_TEST_CASE(linear_regression) {
   testing::check_values(model.weight, {{2.0, -3.0}}, 0, 1e-2);
   testing::check_values(model.bias, {1.0}, 0, 1e-2);
   BOOST_TEST(history.values("lr")[19] == 0.1);
+}
+
+// A learning rate far too large: without detection fit runs on into Inf/NaN losses; with it, fit
+// stops at the first non-finite value, saying when (epoch, batch) and which op.
+BOOST_AUTO_TEST_CASE(detect_anomaly_stops_a_diverging_run) {
+  auto run = [](bool detect) {
+    Generator gen(1);
+    nn::Linear model(2, 1, {.dtype = float64}, gen);
+    optim::SGD opt(model.parameters(), {.lr = 1e4});
+    data::DataLoader loader(regression_data(), {.batch_size = 16, .shuffle = true}, 0);
+    return train::fit(model, opt, nn::MSELoss{}, loader, {.epochs = 60, .verbose = false, .detect_anomaly = detect});
+  };
+  const std::vector<double> loss = run(false).values("loss");
+  BOOST_TEST(!std::isfinite(loss.back()));
+  const std::string message = testing::error_of([&] { run(true); });
+  BOOST_TEST_MESSAGE(message);
+  BOOST_TEST_INFO(message);
+  BOOST_TEST(message.rfind("fit: epoch ", 0) == 0);
+  BOOST_TEST(message.find(", batch ") != std::string::npos);
+  BOOST_TEST(message.find(": detect_anomaly: the ") != std::string::npos);
+  BOOST_CHECK_THROW(run(true), autograd::AnomalyError);
+  BOOST_TEST(!autograd::is_anomaly_enabled());  // put back when fit ends, even by an exception
 }
 
 BOOST_AUTO_TEST_CASE(classifier_with_validation_and_accuracy) {

@@ -46,6 +46,9 @@ struct FitOptions {
   ProgressOptions progress{};
   /// Run in this order after the progress output; not owned.
   std::vector<Callback*> callbacks{};
+  /// Anomaly detection during training (like Lightning's Trainer(detect_anomaly=True)): the first
+  /// NaN/Inf stops fit with an autograd::AnomalyError naming the epoch, the batch and the op.
+  bool detect_anomaly = false;
 };
 
 History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& loss_fn,
