@@ -62,4 +62,27 @@ BOOST_AUTO_TEST_CASE(grad_mode_is_per_thread) {
   BOOST_TEST(!autograd::is_grad_enabled());
 }
 
+// Anomaly detection is per thread too, and two threads may capture and print call stacks at once.
+BOOST_AUTO_TEST_CASE(anomaly_detection_in_two_threads) {
+  std::latch start(2);
+  auto provoke = [&](const char* which) {
+    DetectAnomaly detect;
+    Tensor x = tensor({0.0, 1.0}, float64).requires_grad_();
+    Tensor y = sum(sqrt(x));  // Inf gradient at 0
+    start.arrive_and_wait();
+    return testing::error_of([&] { y.backward(); }) + which;
+  };
+  std::string message_a, message_b;
+  std::thread ta([&] { message_a = provoke("a"); });
+  std::thread tb([&] { message_b = provoke("b"); });
+  ta.join();
+  tb.join();
+  for (const std::string& message : {message_a, message_b}) {
+    BOOST_TEST_INFO(message);
+    BOOST_TEST(message.find("the backward of 'sqrt' returned Inf") != std::string::npos);
+    BOOST_TEST(message.find("anomaly_detection_in_two_threads") != std::string::npos);
+  }
+  BOOST_TEST(!autograd::is_anomaly_enabled());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
