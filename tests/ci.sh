@@ -2,8 +2,8 @@
 # Every check CI runs, in this order; name stages to run only those: bash tests/ci.sh sanitize fuzz
 #   tests     Release build with -Werror; the whole CTest suite (unit tests, samples, benchmark
 #             smoke runs, install + consumer)
-#   sanitize  AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer) build; the unit tests
-#             and the samples
+#   sanitize  AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer; and GCC's
+#             float-cast-overflow, which -fsanitize=undefined leaves out) build; unit tests, samples
 #   thread    ThreadSanitizer build of the two-threads test (tests/autograd/test_threads.cpp)
 #   fuzz      libFuzzer on every file reader, 15 s per target (tests/fuzz/run.sh)
 #   valgrind  memcheck on the three samples, in a portable build (valgrind cannot run AVX-512)
@@ -29,7 +29,7 @@ stage_tests() {
 }
 
 stage_sanitize() {
-  cmake -S . -B build-asan "${sanitizer_flags[@]}" -DDESCENT_SANITIZE=address,undefined
+  cmake -S . -B build-asan "${sanitizer_flags[@]}" -DDESCENT_SANITIZE=address,undefined,float-cast-overflow
   cmake --build build-asan -j$jobs
   # The install consumer is built without sanitizers, and the benchmark smoke runs time nothing
   # useful here: both run in the plain build only.
