@@ -88,8 +88,7 @@ Tensor parse(std::string_view bytes, Dtype dtype, const char* op, const std::str
                 " bytes of trailing data: the header says ", to_string(shape), " ", idx_type_name(type), ", ",
                 data_bytes, " bytes of data, the file holds ", available);
 
-  DESCENT_CHECK(detail::addressable(shape, element_size(dtype)), op, name, ": shape ", to_string(shape),
-                " cannot be represented: its non-zero dims multiply past 2^63");
+  detail::check_representable(shape, dtype, op, name);
 
   Tensor out = empty(shape, dtype);
   const unsigned char* src = p + header;

@@ -9,8 +9,14 @@
 #include <memory>
 
 #include "descent/error.hpp"
+#include "detail/buffer.hpp"
 
 namespace descent::detail {
+
+void check_representable(const Shape& shape, Dtype dtype, const char* op, const std::string& name) {
+  DESCENT_CHECK(addressable(shape, element_size(dtype)), op, name, ": shape ", to_string(shape),
+                " cannot be represented: its non-zero dims multiply past 2^63");
+}
 
 std::string read_bytes(const std::filesystem::path& path, const char* op) {
   const std::string name = path.string();

@@ -4,7 +4,14 @@
 #include <string>
 #include <string_view>
 
+#include "descent/dtype.hpp"
+#include "descent/shape.hpp"
+
 namespace descent::detail {
+
+/// A shape read from a file's header: throws unless a tensor of it can exist (its strides and byte
+/// size fit in 64 bits, even with a 0 dim that makes it empty). Errors name `op` and `name`.
+void check_representable(const Shape& shape, Dtype dtype, const char* op, const std::string& name);
 
 /// The bytes of a file as they are. Errors name `op` and the file: missing, a directory,
 /// unreadable.

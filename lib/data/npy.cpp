@@ -249,8 +249,7 @@ Tensor parse(std::string_view bytes, const char* op, const std::string& name) {
 
   // The values in file order (row-major, or column-major for fortran_order).
   const Dtype dtype = result_dtype(header);
-  DESCENT_CHECK(detail::addressable(header.shape, element_size(dtype)), op, name, ": shape ", to_string(header.shape),
-                " cannot be represented: its non-zero dims multiply past 2^63");
+  detail::check_representable(header.shape, dtype, op, name);
   Tensor flat = empty(header.shape, dtype);
   const bool file_big = header.byte_order == '>' || (header.byte_order == '=' && std::endian::native == std::endian::big);
   const bool swap = header.item_size > 1 && file_big != (std::endian::native == std::endian::big);
