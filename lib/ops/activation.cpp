@@ -3,12 +3,7 @@
 // These are hot ops, so each backward rule is a small fused kernel over the gradient and the
 // saved input or output rather than a chain of Tensor ops; gradchecks cover every one.
 
-// GCC 12 warns about `__Y` "used uninitialized" inside its own AVX-512 intrinsics once xsimd's
-// exp/tanh are inlined (GCC bug 105593, a false positive); the pragmas must precede the includes.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
+#include "detail/gcc12_avx512_warnings.hpp"  // first: before xsimd's kernels are seen
 
 #include "descent/ops/activation.hpp"
 

@@ -2,22 +2,13 @@
 // xsimd-vectorised xtensor expressions; backward rules that need a mask or a power are fused
 // into one kernel over the gradient and the saved inputs (one pass, no temporaries), and are
 // gradchecked like the composed ones.
+#include "detail/gcc12_avx512_warnings.hpp"  // first: before xsimd's kernels are seen
+
 #include <cmath>
 
-// GCC 12 (bug 105593, fixed in 13) warns "'__Y' is used uninitialized" inside its own AVX-512
-// intrinsics (_mm512_undefined_*) once xsimd's pow/exp kernels are inlined: a false positive,
-// silenced for the headers only (the location GCC checks is the intrinsic's, in these headers).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 #include "descent/autograd/function.hpp"
 #include "descent/ops/elementwise.hpp"
 #include "detail/elementwise.hpp"
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic pop
-#endif
 
 namespace descent {
 

@@ -2,6 +2,8 @@
 // argmax. Same axis conventions and kernels as reduce.cpp. The backward rules need x compared
 // with the result (the tie mask) or exp(x - result) (the softmax): each is one fused pass over x
 // that also applies the incoming gradient.
+#include "detail/gcc12_avx512_warnings.hpp"  // first: before xsimd's kernels are seen
+
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -9,11 +11,6 @@
 
 #include "descent/autograd/function.hpp"
 #include "detail/reduce.hpp"
-
-// GCC 12 warns (falsely) about _mm512_undefined_* inside xsimd::exp on AVX-512 (GCC bug 105593).
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 
 namespace descent {
 
