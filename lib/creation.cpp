@@ -10,13 +10,9 @@ namespace descent {
 Tensor empty(const Shape& shape, Dtype dtype) {
   DESCENT_CHECK(detail::addressable(shape, element_size(dtype)), "empty", "shape ", to_string(shape), " of ",
                 to_string(dtype), " is too large: its size or strides overflow 64 bits");
-  auto impl = std::make_shared<TensorImpl>();
-  impl->owner = detail::allocate_buffer(numel(shape) * element_size(dtype));
-  impl->data = impl->owner.get();
-  impl->shape = shape;
-  impl->strides = contiguous_strides(shape);
-  impl->dtype = dtype;
-  return Tensor(std::move(impl));
+  std::shared_ptr<void> buffer = detail::allocate_buffer(numel(shape) * element_size(dtype));
+  void* data = buffer.get();
+  return Tensor(std::make_shared<TensorImpl>(std::move(buffer), data, shape, contiguous_strides(shape), dtype));
 }
 
 Tensor full(const Shape& shape, double value, Dtype dtype) {

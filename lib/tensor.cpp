@@ -6,17 +6,16 @@
 #include "descent/autograd/function.hpp"
 #include "descent/ops/shape.hpp"
 #include "detail/dispatch.hpp"
+#include "kernels/copy.hpp"
 
 namespace descent {
 
 template <class T> Tensor::Tensor(xt::xarray<T> values) {
   auto owner = std::make_shared<xt::xarray<T>>(std::move(values));
-  impl_ = std::make_shared<TensorImpl>();
-  impl_->data = owner->data();
-  impl_->shape = Shape(owner->shape().begin(), owner->shape().end());
-  impl_->strides = contiguous_strides(impl_->shape);
-  impl_->dtype = dtype_of<T>();
-  impl_->owner = std::move(owner);
+  Shape shape(owner->shape().begin(), owner->shape().end());
+  Strides strides = contiguous_strides(shape);
+  void* data = owner->data();
+  impl_ = std::make_shared<TensorImpl>(std::move(owner), data, std::move(shape), std::move(strides), dtype_of<T>());
 }
 
 void Tensor::throw_undefined() { throw Error("Tensor: use of an undefined tensor"); }
@@ -70,45 +69,17 @@ double Tensor::at(std::initializer_list<std::ptrdiff_t> index) const {
   });
 }
 
-namespace detail {
-template <class T>
-static void copy_strided(const T* src, const Shape& shape, const Strides& strides, std::size_t axis, T*& out) {
-  const std::size_t n = shape[axis];
-  const std::ptrdiff_t stride = strides[axis];
-  if (axis + 1 == shape.size()) {
-    for (std::size_t i = 0; i < n; ++i) *out++ = src[static_cast<std::ptrdiff_t>(i) * stride];
-    return;
-  }
-  for (std::size_t i = 0; i < n; ++i)
-    copy_strided(src + static_cast<std::ptrdiff_t>(i) * stride, shape, strides, axis + 1, out);
-}
-
-void copy_to_contiguous(const Tensor& src, void* out) {
-  if (src.numel() == 0) return;  // memcpy from a null buffer is undefined, even for 0 bytes
-  if (src.is_contiguous()) {
-    std::memcpy(out, src.impl().data, src.numel() * element_size(src.dtype()));
-    return;
-  }
-  dispatch(src.dtype(), [&](auto e) {
-    using T = decltype(e);
-    T* dst = static_cast<T*>(out);
-    if (src.numel() == 0) return;
-    copy_strided(static_cast<const T*>(src.impl().data), src.shape(), src.strides(), 0, dst);
-  });
-}
-}  // namespace detail
-
 Tensor Tensor::contiguous() const {
   if (is_contiguous()) return *this;
   Tensor out = empty(shape(), dtype());
-  detail::copy_to_contiguous(*this, out.impl().data);
+  kernels::copy_to_contiguous(*this, out.impl().data);
   // d(contiguous(x))/dx = identity
   return autograd::record("contiguous", out, {*this}, [](const Tensor& grad) { return std::vector<Tensor>{grad}; });
 }
 
 Tensor Tensor::clone() const {
   Tensor out = empty(shape(), dtype());
-  detail::copy_to_contiguous(*this, out.impl().data);
+  kernels::copy_to_contiguous(*this, out.impl().data);
   // d(clone(x))/dx = identity
   return autograd::record("clone", out, {*this}, [](const Tensor& grad) { return std::vector<Tensor>{grad}; });
 }
@@ -136,7 +107,7 @@ template <class T> xt::xarray<T> Tensor::to_xarray() const {
   DESCENT_CHECK(dtype_of<T>() == dtype(), "to_xarray", "the tensor holds ", to_string(dtype()), ", not ",
                 to_string(dtype_of<T>()), " (convert with .to(dtype) first)");
   auto out = xt::xarray<T>::from_shape(shape());
-  detail::copy_to_contiguous(*this, out.data());
+  kernels::copy_to_contiguous(*this, out.data());
   return out;
 }
 
@@ -154,7 +125,7 @@ Tensor& Tensor::copy_(const Tensor& source) {
   DESCENT_CHECK(broadcast_shapes("copy_", source.shape(), shape()) == shape(), "copy_", "cannot copy ",
                 to_string(source.shape()), " into ", to_string(shape()));
   NoGradGuard no_grad;
-  detail::copy_to_contiguous(broadcast_to(source.detach(), shape()).to(dtype()), impl().data);
+  kernels::copy_to_contiguous(broadcast_to(source.detach(), shape()).to(dtype()), impl().data);
   return *this;
 }
 
@@ -174,13 +145,8 @@ Tensor Tensor::grad() const { return impl().grad ? Tensor(impl().grad) : Tensor(
 void Tensor::zero_grad() { impl().grad.reset(); }
 
 Tensor Tensor::detach() const {
-  auto impl2 = std::make_shared<TensorImpl>();
-  impl2->owner = impl().owner;
-  impl2->data = impl().data;
-  impl2->shape = impl().shape;
-  impl2->strides = impl().strides;
-  impl2->dtype = impl().dtype;
-  return Tensor(std::move(impl2));
+  const TensorImpl& self = impl();
+  return Tensor(std::make_shared<TensorImpl>(self.owner, self.data, self.shape, self.strides, self.dtype));
 }
 
 void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
@@ -194,13 +160,8 @@ template <class T> Tensor from_buffer(const T* values, const Shape& shape) {
 }
 
 template <class T> Tensor from_blob(T* values, const Shape& shape, std::shared_ptr<void> owner) {
-  auto impl = std::make_shared<TensorImpl>();
-  impl->owner = std::move(owner);
-  impl->data = values;
-  impl->shape = shape;
-  impl->strides = contiguous_strides(shape);
-  impl->dtype = dtype_of<T>();
-  return Tensor(std::move(impl));
+  return Tensor(
+      std::make_shared<TensorImpl>(std::move(owner), values, shape, contiguous_strides(shape), dtype_of<T>()));
 }
 
 #define DESCENT_INSTANTIATE(T)                                                   \

@@ -1,13 +1,16 @@
 #pragma once
-// Shapes and strides (in elements), stored inline for up to 4 dimensions.
+// Shapes and strides (in elements), stored inline for up to 4 dimensions, and lists of axes.
 #include <cstddef>
 #include <string>
+#include <vector>
 #include <xtensor/xstorage.hpp>
 
 namespace descent {
 
 using Shape = xt::svector<std::size_t, 4>;
 using Strides = xt::svector<std::ptrdiff_t, 4>;
+/// Axes of a reduction or permutation; negative ones count from the end.
+using Axes = std::vector<std::ptrdiff_t>;
 
 /// "(2,3)", "(4,)" or "()", the way NumPy prints shapes.
 std::string to_string(const Shape& shape);

@@ -23,6 +23,10 @@ class Node;
 /// What a Tensor points to. Views (transpose, permute, narrow, reshape) share `owner` and
 /// differ in data/shape/strides.
 struct TensorImpl {
+  TensorImpl() = default;
+  TensorImpl(std::shared_ptr<void> owner, void* data, Shape shape, Strides strides, Dtype dtype)
+      : owner(std::move(owner)), data(data), shape(std::move(shape)), strides(std::move(strides)), dtype(dtype) {}
+
   std::shared_ptr<void> owner;  ///< keeps the buffer alive (an xt::xarray or a user's buffer)
   void* data = nullptr;         ///< the first element of this view
   Shape shape;

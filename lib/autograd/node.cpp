@@ -1,7 +1,5 @@
 #include "descent/autograd/node.hpp"
 
-#include "descent/autograd/function.hpp"
-
 namespace descent::autograd {
 
 namespace {
@@ -9,32 +7,5 @@ thread_local std::uint64_t next_sequence = 0;  // recording order on this thread
 }
 
 Node::Node(const char* name) : name_(name), sequence_(next_sequence++) {}
-
-namespace {
-template <class Inputs> void attach_edges(Tensor& result, const Inputs& inputs, std::shared_ptr<Node> node) {
-  node->edges.reserve(inputs.size());
-  for (const Tensor& input : inputs) {
-    Edge edge;
-    if (input.defined() && input.requires_grad()) {
-      if (input.grad_fn()) edge.node = input.grad_fn();
-      else edge.leaf = input.impl_ptr();
-      edge.shape = input.shape();
-      edge.dtype = input.dtype();
-    }
-    node->edges.push_back(std::move(edge));
-  }
-  if (is_anomaly_enabled()) node->recorded_at = capture_record_site();
-  result.impl().grad_fn = std::move(node);
-  result.impl().requires_grad = true;
-}
-}  // namespace
-
-void attach(Tensor& result, std::initializer_list<Tensor> inputs, std::shared_ptr<Node> node) {
-  attach_edges(result, inputs, std::move(node));
-}
-
-void attach(Tensor& result, const std::vector<Tensor>& inputs, std::shared_ptr<Node> node) {
-  attach_edges(result, inputs, std::move(node));
-}
 
 }  // namespace descent::autograd

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "detail/dispatch.hpp"
+#include "kernels/copy.hpp"
 
 namespace descent::data {
 
@@ -33,7 +34,7 @@ Tensor stack_part(const std::vector<Batch>& examples, Tensor Batch::*part, const
   if (bytes == 0) return out;
   auto* dst = static_cast<unsigned char*>(out.impl().data);
   for (const Batch& example : examples) {
-    detail::copy_to_contiguous(example.*part, dst);  // a plain memcpy for contiguous examples
+    kernels::copy_to_contiguous(example.*part, dst);  // a plain memcpy for contiguous examples
     dst += bytes;
   }
   return out;

@@ -8,6 +8,7 @@
 #include "data/io.hpp"
 #include "detail/buffer.hpp"
 #include "detail/dispatch.hpp"
+#include "kernels/copy.hpp"
 
 namespace descent::data {
 
@@ -285,7 +286,7 @@ Tensor parse(std::string_view bytes, const char* op, const std::string& name) {
   }
   const Tensor column_major = detail::make_view(flat, flat.impl().data, header.shape, strides);
   Tensor out = empty(header.shape, dtype);
-  detail::copy_to_contiguous(column_major, out.impl().data);
+  kernels::copy_to_contiguous(column_major, out.impl().data);
   return out;
 }
 
@@ -331,7 +332,7 @@ std::string serialize_npy(const Tensor& values) {
   out += '\n';
   const std::size_t data_start = out.size();
   out.resize(data_start + data_bytes);
-  if (data_bytes > 0) detail::copy_to_contiguous(values, out.data() + data_start);  // (no memcpy from null)
+  if (data_bytes > 0) kernels::copy_to_contiguous(values, out.data() + data_start);  // (no memcpy from null)
   if constexpr (std::endian::native == std::endian::big)
     swap_bytes(reinterpret_cast<unsigned char*>(out.data() + data_start), values.numel(), element_size(values.dtype()));
   return out;

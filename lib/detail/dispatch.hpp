@@ -42,9 +42,6 @@ template <class T> auto xview(const Tensor& t) {
   return xt::adapt(t.data<T>(), t.numel(), xt::no_ownership(), t.shape());
 }
 
-/// Copies the elements of a (possibly strided) tensor, in row-major order, to `out`.
-void copy_to_contiguous(const Tensor& src, void* out);
-
 }  // namespace descent::detail
 
 namespace descent::detail {
@@ -62,13 +59,8 @@ namespace descent::detail {
 
 /// A new tensor sharing `base`'s buffer, with its own first element, shape and strides. Not recorded.
 inline Tensor make_view(const Tensor& base, void* data, Shape shape, Strides strides) {
-  auto impl = std::make_shared<TensorImpl>();
-  impl->owner = base.impl().owner;
-  impl->data = data;
-  impl->shape = std::move(shape);
-  impl->strides = std::move(strides);
-  impl->dtype = base.dtype();
-  return Tensor(std::move(impl));
+  return Tensor(
+      std::make_shared<TensorImpl>(base.impl().owner, data, std::move(shape), std::move(strides), base.dtype()));
 }
 
 }  // namespace descent::detail

@@ -24,7 +24,7 @@ Tensor Linear::forward(const Tensor& input) {
   DESCENT_CHECK(input.dim() >= 1 && input.size(-1) == weight.size(1), "Linear",
                 "expected inputs with ", weight.size(1), " features in the last axis, got shape ",
                 to_string(input.shape()));
-  return linear(input, weight, bias);  // one fused op; the transpose is a BLAS flag, not a copy
+  return linear(input, weight, bias);  // one fused op: Wᵀ is a BLAS flag (small sizes loop over a copy)
 }
 
 std::string Linear::describe() const {

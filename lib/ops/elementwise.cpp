@@ -9,7 +9,7 @@
 #include <type_traits>
 
 #include "descent/autograd/function.hpp"
-#include "detail/elementwise.hpp"
+#include "kernels/elementwise.hpp"
 
 namespace descent {
 
@@ -19,19 +19,19 @@ using Grads = std::vector<Tensor>;
 Tensor detail::scalar_like(const Tensor& like, double value) { return full({}, value, like.dtype()); }
 
 Tensor add(const Tensor& a, const Tensor& b) {
-  Tensor out = detail::binary_values("add", a, b, [](auto&& x, auto&& y) { return x + y; });
+  Tensor out = kernels::binary_values("add", a, b, [](auto&& x, auto&& y) { return x + y; });
   // d(a+b)/da = 1, d(a+b)/db = 1
   return record("add", out, {a, b}, [](const Tensor& g) { return Grads{g, g}; });
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
-  Tensor out = detail::binary_values("sub", a, b, [](auto&& x, auto&& y) { return x - y; });
+  Tensor out = kernels::binary_values("sub", a, b, [](auto&& x, auto&& y) { return x - y; });
   // d(a-b)/da = 1, d(a-b)/db = -1
   return record("sub", out, {a, b}, [](const Tensor& g) { return Grads{g, -g}; });
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
-  Tensor out = detail::binary_values("mul", a, b, [](auto&& x, auto&& y) { return x * y; });
+  Tensor out = kernels::binary_values("mul", a, b, [](auto&& x, auto&& y) { return x * y; });
   // d(a*b)/da = b, d(a*b)/db = a
   return record("mul", out, {a, b}, [a, b](const Tensor& g) {
     return Grads{a.requires_grad() ? g * b : Tensor(), b.requires_grad() ? g * a : Tensor()};
@@ -39,7 +39,7 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
-  Tensor out = detail::binary_values("div", a, b, [](auto&& x, auto&& y) { return x / y; });
+  Tensor out = kernels::binary_values("div", a, b, [](auto&& x, auto&& y) { return x / y; });
   // d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
   return record("div", out, {a, b}, [a, b](const Tensor& g) {
     return Grads{a.requires_grad() ? g / b : Tensor(), b.requires_grad() ? -(g * a) / (b * b) : Tensor()};
@@ -47,7 +47,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
 }
 
 Tensor neg(const Tensor& x) {
-  Tensor out = detail::unary_values("neg", x, [](auto&& v) { return -v; });
+  Tensor out = kernels::unary_values("neg", x, [](auto&& v) { return -v; });
   // d(-x)/dx = -1
   return record("neg", out, {x}, [](const Tensor& g) { return Grads{-g}; });
 }
@@ -92,7 +92,7 @@ Tensor select_values(const Tensor& condition, const Tensor& a, const Tensor& b) 
       const C* pc = cc.data<C>();
       const T *pa = ca.data<T>(), *pb = cb.data<T>();
       T* po = out.data<T>();
-      detail::for_each_run<3>(shape, {&cc, &ca, &cb}, [&](std::size_t start, std::size_t n, const auto& offset,
+      kernels::for_each_broadcast_run<3>(shape, {&cc, &ca, &cb}, [&](std::size_t start, std::size_t n, const auto& offset,
                                                           const auto& step) {
         const C* k = pc + offset[0];
         const T *x = pa + offset[1], *y = pb + offset[2];
@@ -122,41 +122,41 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
 // --- comparisons: boolean results, not differentiable (never recorded) ----------------------
 
 Tensor eq(const Tensor& a, const Tensor& b) {
-  return detail::compare_values("eq", a, b, std::equal_to<>{});
+  return kernels::compare_values("eq", a, b, std::equal_to<>{});
 }
 Tensor ne(const Tensor& a, const Tensor& b) {
-  return detail::compare_values("ne", a, b, std::not_equal_to<>{});
+  return kernels::compare_values("ne", a, b, std::not_equal_to<>{});
 }
 Tensor lt(const Tensor& a, const Tensor& b) {
-  return detail::compare_values("lt", a, b, std::less<>{});
+  return kernels::compare_values("lt", a, b, std::less<>{});
 }
 Tensor le(const Tensor& a, const Tensor& b) {
-  return detail::compare_values("le", a, b, std::less_equal<>{});
+  return kernels::compare_values("le", a, b, std::less_equal<>{});
 }
 Tensor gt(const Tensor& a, const Tensor& b) {
-  return detail::compare_values("gt", a, b, std::greater<>{});
+  return kernels::compare_values("gt", a, b, std::greater<>{});
 }
 Tensor ge(const Tensor& a, const Tensor& b) {
-  return detail::compare_values("ge", a, b, std::greater_equal<>{});
+  return kernels::compare_values("ge", a, b, std::greater_equal<>{});
 }
 
 Tensor eq(const Tensor& a, double b) {
-  return detail::compare_scalar_values(a, b, std::equal_to<>{});
+  return kernels::compare_scalar_values(a, b, std::equal_to<>{});
 }
 Tensor ne(const Tensor& a, double b) {
-  return detail::compare_scalar_values(a, b, std::not_equal_to<>{});
+  return kernels::compare_scalar_values(a, b, std::not_equal_to<>{});
 }
 Tensor lt(const Tensor& a, double b) {
-  return detail::compare_scalar_values(a, b, std::less<>{});
+  return kernels::compare_scalar_values(a, b, std::less<>{});
 }
 Tensor le(const Tensor& a, double b) {
-  return detail::compare_scalar_values(a, b, std::less_equal<>{});
+  return kernels::compare_scalar_values(a, b, std::less_equal<>{});
 }
 Tensor gt(const Tensor& a, double b) {
-  return detail::compare_scalar_values(a, b, std::greater<>{});
+  return kernels::compare_scalar_values(a, b, std::greater<>{});
 }
 Tensor ge(const Tensor& a, double b) {
-  return detail::compare_scalar_values(a, b, std::greater_equal<>{});
+  return kernels::compare_scalar_values(a, b, std::greater_equal<>{});
 }
 
 Tensor operator<(const Tensor& a, const Tensor& b) { return lt(a, b); }

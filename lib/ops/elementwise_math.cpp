@@ -8,12 +8,12 @@
 
 #include "descent/autograd/function.hpp"
 #include "descent/ops/elementwise.hpp"
-#include "detail/elementwise.hpp"
+#include "kernels/elementwise.hpp"
 
 namespace descent {
 
 using autograd::record;
-using detail::value_t;
+using kernels::value_t;
 using Grads = std::vector<Tensor>;
 
 // --- powers ----------------------------------------------------------------------------------
@@ -21,20 +21,20 @@ using Grads = std::vector<Tensor>;
 Tensor pow(const Tensor& x, double exponent) {
   Tensor out;
   if (exponent == 2)
-    out = detail::unary_values("pow", x, [](auto&& v) { return v * v; });
+    out = kernels::unary_values("pow", x, [](auto&& v) { return v * v; });
   else if (exponent == 0.5)
-    out = detail::unary_values("pow", x, [](auto&& v) { return xt::sqrt(v); });
+    out = kernels::unary_values("pow", x, [](auto&& v) { return xt::sqrt(v); });
   else
-    out = detail::unary_values("pow", x, [exponent](auto&& v) {
+    out = kernels::unary_values("pow", x, [exponent](auto&& v) {
       return xt::pow(v, static_cast<value_t<decltype(v)>>(exponent));
     });
   // d(x^e)/dx = e * x^(e-1), and 0 when e == 0 (as PyTorch: no 0 * inf at x = 0)
   return record("pow", out, {x}, [x, exponent](const Tensor& g) {
     if (exponent == 0) return Grads{zeros_like(x)};
-    if (exponent == 2) return Grads{detail::zip_values("pow", g, x, [](auto&& gv, auto&& v) {
+    if (exponent == 2) return Grads{kernels::zip_values("pow", g, x, [](auto&& gv, auto&& v) {
       return gv * (value_t<decltype(v)>(2) * v);
     })};
-    return Grads{detail::zip_values("pow", g, x, [exponent](auto&& gv, auto&& v) {
+    return Grads{kernels::zip_values("pow", g, x, [exponent](auto&& gv, auto&& v) {
       using T = value_t<decltype(v)>;
       return gv * (T(exponent) * xt::pow(v, T(exponent - 1)));
     })};
@@ -42,7 +42,7 @@ Tensor pow(const Tensor& x, double exponent) {
 }
 
 Tensor pow(const Tensor& x, const Tensor& exponent) {
-  Tensor out = detail::binary_values("pow", x, exponent, [](auto&& b, auto&& e) { return xt::pow(b, e); });
+  Tensor out = kernels::binary_values("pow", x, exponent, [](auto&& b, auto&& e) { return xt::pow(b, e); });
   // d(x^e)/dx = e * x^(e-1) (0 where e == 0); d(x^e)/de = x^e * log(x) (0 where x == 0 and e >= 0,
   // NaN where x < 0), as PyTorch. Composed, not fused: fused kernels over the three broadcast
   // operands doubled this file's compile time (xsimd's pow and log, 4 layouts x 2 dtypes each).
@@ -64,32 +64,32 @@ Tensor pow(double base, const Tensor& exponent) { return pow(detail::scalar_like
 // --- exp, log, sqrt, abs ---------------------------------------------------------------------
 
 Tensor exp(const Tensor& x) {
-  Tensor out = detail::unary_values("exp", x, [](auto&& v) { return xt::exp(v); });
+  Tensor out = kernels::unary_values("exp", x, [](auto&& v) { return xt::exp(v); });
   // d(exp x)/dx = exp x
   return record("exp", out, {x}, [y = out.detach()](const Tensor& g) { return Grads{g * y}; });
 }
 
 Tensor log(const Tensor& x) {
-  Tensor out = detail::unary_values("log", x, [](auto&& v) { return xt::log(v); });
+  Tensor out = kernels::unary_values("log", x, [](auto&& v) { return xt::log(v); });
   // d(log x)/dx = 1/x
   return record("log", out, {x}, [x](const Tensor& g) { return Grads{g / x}; });
 }
 
 Tensor sqrt(const Tensor& x) {
-  Tensor out = detail::unary_values("sqrt", x, [](auto&& v) { return xt::sqrt(v); });
+  Tensor out = kernels::unary_values("sqrt", x, [](auto&& v) { return xt::sqrt(v); });
   // d(sqrt x)/dx = 1 / (2 sqrt x)
   return record("sqrt", out, {x}, [y = out.detach()](const Tensor& g) {
-    return Grads{detail::zip_values("sqrt", g, y, [](auto&& gv, auto&& s) {
+    return Grads{kernels::zip_values("sqrt", g, y, [](auto&& gv, auto&& s) {
       return gv / (value_t<decltype(s)>(2) * s);
     })};
   });
 }
 
 Tensor abs(const Tensor& x) {
-  Tensor out = detail::unary_values("abs", x, [](auto&& v) { return xt::abs(v); });
+  Tensor out = kernels::unary_values("abs", x, [](auto&& v) { return xt::abs(v); });
   // d|x|/dx = sign(x), 0 at x == 0 (as PyTorch)
   return record("abs", out, {x}, [x](const Tensor& g) {
-    return Grads{detail::zip_values("abs", g, x, [](auto&& gv, auto&& v) {
+    return Grads{kernels::zip_values("abs", g, x, [](auto&& gv, auto&& v) {
       using T = value_t<decltype(v)>;
       return xt::where(v > T(0), gv, xt::where(v < T(0), -gv, T(0)));
     })};
@@ -100,13 +100,13 @@ Tensor abs(const Tensor& x) {
 
 Tensor clamp(const Tensor& x, double min, double max) {
   DESCENT_CHECK(min <= max, "clamp", "min (", min, ") must not be greater than max (", max, ")");
-  Tensor out = detail::unary_values("clamp", x, [min, max](auto&& v) {
+  Tensor out = kernels::unary_values("clamp", x, [min, max](auto&& v) {
     using T = value_t<decltype(v)>;
     return xt::clip(v, T(min), T(max));
   });
   // d(clamp x)/dx = 1 where min <= x <= max, 0 elsewhere (as PyTorch: the bounds pass the gradient)
   return record("clamp", out, {x}, [x, min, max](const Tensor& g) {
-    return Grads{detail::zip_values("clamp", g, x, [min, max](auto&& gv, auto&& v) {
+    return Grads{kernels::zip_values("clamp", g, x, [min, max](auto&& gv, auto&& v) {
       using T = value_t<decltype(v)>;
       return xt::where(v >= T(min) && v <= T(max), gv, T(0));
     })};
@@ -114,13 +114,13 @@ Tensor clamp(const Tensor& x, double min, double max) {
 }
 
 Tensor clamp_min(const Tensor& x, double min) {
-  Tensor out = detail::unary_values("clamp_min", x, [min](auto&& v) {
+  Tensor out = kernels::unary_values("clamp_min", x, [min](auto&& v) {
     using T = value_t<decltype(v)>;
     return xt::where(v < T(min), T(min), v);  // NaN stays NaN
   });
   // d(clamp_min x)/dx = 1 where x >= min, 0 elsewhere
   return record("clamp_min", out, {x}, [x, min](const Tensor& g) {
-    return Grads{detail::zip_values("clamp_min", g, x, [min](auto&& gv, auto&& v) {
+    return Grads{kernels::zip_values("clamp_min", g, x, [min](auto&& gv, auto&& v) {
       using T = value_t<decltype(v)>;
       return xt::where(v >= T(min), gv, T(0));
     })};
@@ -128,13 +128,13 @@ Tensor clamp_min(const Tensor& x, double min) {
 }
 
 Tensor clamp_max(const Tensor& x, double max) {
-  Tensor out = detail::unary_values("clamp_max", x, [max](auto&& v) {
+  Tensor out = kernels::unary_values("clamp_max", x, [max](auto&& v) {
     using T = value_t<decltype(v)>;
     return xt::where(v > T(max), T(max), v);  // NaN stays NaN
   });
   // d(clamp_max x)/dx = 1 where x <= max, 0 elsewhere
   return record("clamp_max", out, {x}, [x, max](const Tensor& g) {
-    return Grads{detail::zip_values("clamp_max", g, x, [max](auto&& gv, auto&& v) {
+    return Grads{kernels::zip_values("clamp_max", g, x, [max](auto&& gv, auto&& v) {
       using T = value_t<decltype(v)>;
       return xt::where(v <= T(max), gv, T(0));
     })};
@@ -147,11 +147,12 @@ namespace {
 
 /// The gradient reaching `self` in maximum(self, other) (minimum if !is_max): g where self wins,
 /// g/2 on ties, 0 where it loses (PyTorch's rule; where either is NaN, g).
-Tensor extremum_grad(const char* op, const Tensor& g, const Tensor& self, const Tensor& other, bool is_max) {
+Tensor elementwise_extremum_grad(const char* op, const Tensor& g, const Tensor& self, const Tensor& other,
+                                 bool is_max) {
   // self loses to other where other is the larger (maximum): other > self, i.e. self < other.
   const Tensor& small = is_max ? self : other;
   const Tensor& large = is_max ? other : self;
-  return detail::ternary_values(op, g, small, large, [](auto&& gv, auto&& s, auto&& l) {
+  return kernels::ternary_values(op, g, small, large, [](auto&& gv, auto&& s, auto&& l) {
     using T = value_t<decltype(s)>;
     return xt::where(xt::equal(s, l), T(0.5) * gv, xt::where(s < l, T(0), gv));
   });
@@ -160,24 +161,24 @@ Tensor extremum_grad(const char* op, const Tensor& g, const Tensor& self, const 
 }  // namespace
 
 Tensor maximum(const Tensor& a, const Tensor& b) {
-  Tensor out = detail::binary_values("maximum", a, b, [](auto&& x, auto&& y) {
+  Tensor out = kernels::binary_values("maximum", a, b, [](auto&& x, auto&& y) {
     return xt::where(x > y || xt::isnan(x), x, y);  // NaN in either input gives NaN
   });
   // d max(a,b)/da = [a > b] + [a == b]/2, d max(a,b)/db = [b > a] + [a == b]/2
   return record("maximum", out, {a, b}, [a, b](const Tensor& g) {
-    return Grads{a.requires_grad() ? extremum_grad("maximum", g, a, b, true) : Tensor(),
-                 b.requires_grad() ? extremum_grad("maximum", g, b, a, true) : Tensor()};
+    return Grads{a.requires_grad() ? elementwise_extremum_grad("maximum", g, a, b, true) : Tensor(),
+                 b.requires_grad() ? elementwise_extremum_grad("maximum", g, b, a, true) : Tensor()};
   });
 }
 
 Tensor minimum(const Tensor& a, const Tensor& b) {
-  Tensor out = detail::binary_values("minimum", a, b, [](auto&& x, auto&& y) {
+  Tensor out = kernels::binary_values("minimum", a, b, [](auto&& x, auto&& y) {
     return xt::where(x < y || xt::isnan(x), x, y);  // NaN in either input gives NaN
   });
   // d min(a,b)/da = [a < b] + [a == b]/2, d min(a,b)/db = [b < a] + [a == b]/2
   return record("minimum", out, {a, b}, [a, b](const Tensor& g) {
-    return Grads{a.requires_grad() ? extremum_grad("minimum", g, a, b, false) : Tensor(),
-                 b.requires_grad() ? extremum_grad("minimum", g, b, a, false) : Tensor()};
+    return Grads{a.requires_grad() ? elementwise_extremum_grad("minimum", g, a, b, false) : Tensor(),
+                 b.requires_grad() ? elementwise_extremum_grad("minimum", g, b, a, false) : Tensor()};
   });
 }
 

@@ -4,60 +4,13 @@
 #include "descent/autograd/function.hpp"
 #include "descent/ops/shape.hpp"
 #include "detail/dispatch.hpp"
-#include "ops/strided_copy.hpp"
+#include "detail/shape.hpp"
+#include "kernels/copy.hpp"
 
 namespace descent {
 
 using autograd::record;
 using Grads = std::vector<Tensor>;
-
-namespace {
-
-template <class T>
-void copy_strided(T* dst, const T* src, const Shape& shape, const Strides& to, const Strides& from, std::size_t axis) {
-  const std::size_t n = shape[axis];
-  if (axis + 1 == shape.size()) {
-    if (to[axis] == 1 && from[axis] == 1) {
-      std::copy_n(src, n, dst);
-    } else {
-      for (std::size_t i = 0; i < n; ++i)
-        dst[static_cast<std::ptrdiff_t>(i) * to[axis]] = src[static_cast<std::ptrdiff_t>(i) * from[axis]];
-    }
-    return;
-  }
-  for (std::size_t i = 0; i < n; ++i)
-    copy_strided(dst + static_cast<std::ptrdiff_t>(i) * to[axis], src + static_cast<std::ptrdiff_t>(i) * from[axis],
-                 shape, to, from, axis + 1);
-}
-
-std::vector<std::ptrdiff_t> signed_shape(const Shape& shape) { return {shape.begin(), shape.end()}; }
-
-}  // namespace
-
-void detail::copy_into(const Tensor& dst, const Tensor& src) {
-  if (dst.numel() == 0) return;
-  Shape shape;
-  Strides to, from;
-  for (std::size_t i = 0; i < dst.dim(); ++i) {
-    const std::size_t n = dst.shape()[i];
-    if (n == 1) continue;
-    const auto n_ = static_cast<std::ptrdiff_t>(n);
-    if (!shape.empty() && to.back() == dst.strides()[i] * n_ && from.back() == src.strides()[i] * n_) {
-      shape.back() *= n;
-      to.back() = dst.strides()[i];
-      from.back() = src.strides()[i];
-    } else {
-      shape.push_back(n);
-      to.push_back(dst.strides()[i]);
-      from.push_back(src.strides()[i]);
-    }
-  }
-  if (shape.empty()) shape = {1}, to = {1}, from = {1};
-  detail::dispatch(dst.dtype(), [&](auto e) {
-    using T = decltype(e);
-    copy_strided(static_cast<T*>(dst.impl().data), static_cast<const T*>(src.impl().data), shape, to, from, 0);
-  });
-}
 
 Tensor concat(const std::vector<Tensor>& tensors, std::ptrdiff_t axis) {
   DESCENT_CHECK(!tensors.empty(), "concat", "expected at least one tensor");
@@ -81,7 +34,7 @@ Tensor concat(const std::vector<Tensor>& tensors, std::ptrdiff_t axis) {
   std::ptrdiff_t offset = 0;
   for (const Tensor& t : tensors) {
     sizes.push_back(t.shape()[a]);
-    detail::copy_into(narrow(out, axis, offset, sizes.back()), t);  // into a view of its place
+    kernels::copy(narrow(out, axis, offset, sizes.back()), t);  // into a view of its place
     offset += static_cast<std::ptrdiff_t>(sizes.back());
   }
   // d(concat)/d(tensor i) = the slice of the gradient where tensor i went
@@ -116,7 +69,7 @@ Tensor stack(const std::vector<Tensor>& tensors, std::ptrdiff_t axis) {
     out = concat(pieces, new_axis);
   }
   // d(stack)/d(tensor i) = the gradient at index i of the new axis
-  return record("stack", out, tensors, [new_axis, count = tensors.size(), shape = signed_shape(first.shape())](
+  return record("stack", out, tensors, [new_axis, count = tensors.size(), shape = detail::signed_shape(first.shape())](
                                            const Tensor& g) {
     Grads grads;
     for (std::size_t i = 0; i < count; ++i)

@@ -4,54 +4,26 @@
 // (xtensor-blas's xlinalg.hpp must not be included here: it redeclares cblas_sgemm.)
 #include "descent/ops/linalg.hpp"
 
-
 #include <algorithm>
 #include <climits>
 
 #include "descent/autograd/function.hpp"
 #include "descent/ops/reduce.hpp"
 #include "descent/ops/shape.hpp"
-#include "detail/blas.hpp"
+#include "kernels/gemm.hpp"
 #include "detail/dispatch.hpp"
+#include "detail/shape.hpp"
 
 namespace descent {
 
 using autograd::record;
 using Grads = std::vector<Tensor>;
 
-namespace detail {
-
-BlasMatrix blas_matrix(std::size_t rows, std::size_t cols, std::ptrdiff_t row_stride, std::ptrdiff_t col_stride) {
-  const auto r = static_cast<std::ptrdiff_t>(rows), c = static_cast<std::ptrdiff_t>(cols);
-  // Row-major: element (i, j) at i·ld + j with ld >= cols.
-  if ((c == 1 || col_stride == 1) && (r == 1 || row_stride >= std::max<std::ptrdiff_t>(1, c)))
-    return {true, false, r == 1 ? std::max<std::ptrdiff_t>(1, c) : row_stride};
-  // Column-major (what transpose() makes of a row-major matrix): element (i, j) at i + j·ld, ld >= rows.
-  if ((r == 1 || row_stride == 1) && (c == 1 || col_stride >= std::max<std::ptrdiff_t>(1, r)))
-    return {true, true, c == 1 ? std::max<std::ptrdiff_t>(1, r) : col_stride};
-  return {};
-}
-
-BlasMatrix blas_matrix(const Tensor& m) {
-  DESCENT_CHECK(m.dim() == 2, "blas_matrix", "expected a 2-D tensor, got shape ", to_string(m.shape()));
-  return blas_matrix(m.shape()[0], m.shape()[1], m.strides()[0], m.strides()[1]);
-}
-
-}  // namespace detail
-
 namespace {
 
-// Typed BLAS calls (gemm is in detail/blas.hpp): row-major, alpha = 1, beta = 0, the result contiguous.
-using detail::blas_flag;
-// y = op(A)·x, A stored as rows×cols.
-void gemv(bool t, int rows, int cols, const float* a, int lda, const float* x, int incx, float* y) {
-  cblas_sgemv(CblasRowMajor, blas_flag(t), rows, cols, 1.0f, a, lda, x, incx, 0.0f, y, 1);
-}
-void gemv(bool t, int rows, int cols, const double* a, int lda, const double* x, int incx, double* y) {
-  cblas_dgemv(CblasRowMajor, blas_flag(t), rows, cols, 1.0, a, lda, x, incx, 0.0, y, 1);
-}
-float dot(int n, const float* x, int incx, const float* y, int incy) { return cblas_sdot(n, x, incx, y, incy); }
-double dot(int n, const double* x, int incx, const double* y, int incy) { return cblas_ddot(n, x, incx, y, incy); }
+using kernels::blas_matrix;
+using kernels::dot;
+using kernels::gemv;
 
 /// An operand as a batch of matrices (strides in elements): a 1-D operand is one row on the left
 /// and one column on the right, a 2-D operand a batch of one.
@@ -95,15 +67,15 @@ std::ptrdiff_t vector_stride(const Operand& op, bool left) {
 /// 1) it needs a positive increment, as a matrix a layout blas_matrix accepts.
 bool readable(const Operand& op, bool left) {
   if ((left ? op.rows : op.cols) == 1) return vector_stride(op, left) > 0;
-  return detail::blas_matrix(op.rows, op.cols, op.row_stride, op.col_stride).usable;
+  return blas_matrix(op.rows, op.cols, op.row_stride, op.col_stride).usable;
 }
 
 /// out[i] = A[i]·B[i] for each batch (a batch of one repeats), into contiguous `out`:
 /// ?dot for a 1×1 result, ?gemv when one side is a vector, ?gemm otherwise.
 template <class T> void multiply(const Operand& A, const Operand& B, std::size_t batch, T* out) {
   const int m = static_cast<int>(A.rows), k = static_cast<int>(A.cols), n = static_cast<int>(B.cols);
-  const auto la = detail::blas_matrix(A.rows, A.cols, A.row_stride, A.col_stride);
-  const auto lb = detail::blas_matrix(B.rows, B.cols, B.row_stride, B.col_stride);
+  const auto la = blas_matrix(A.rows, A.cols, A.row_stride, A.col_stride);
+  const auto lb = blas_matrix(B.rows, B.cols, B.row_stride, B.col_stride);
   const int lda = static_cast<int>(la.leading_dim), ldb = static_cast<int>(lb.leading_dim);
   const int inca = static_cast<int>(vector_stride(A, true)), incb = static_cast<int>(vector_stride(B, false));
   for (std::size_t i = 0; i < batch; ++i) {
@@ -113,7 +85,7 @@ template <class T> void multiply(const Operand& A, const Operand& B, std::size_t
     if (m == 1 && n == 1) *c = dot(k, a, inca, b, incb);
     else if (n == 1) gemv(la.transposed, la.transposed ? k : m, la.transposed ? m : k, a, lda, b, incb, c);
     else if (m == 1) gemv(!lb.transposed, lb.transposed ? n : k, lb.transposed ? k : n, b, ldb, a, inca, c);
-    else detail::gemm(la.transposed, lb.transposed, m, n, k, a, lda, b, ldb, T(0), c);
+    else kernels::gemm(la.transposed, lb.transposed, m, n, k, a, lda, b, ldb, T(0), c);
   }
 }
 
@@ -135,12 +107,10 @@ template <class T> void product(const Tensor& a, const Tensor& b, const Tensor& 
   multiply<T>(A, B, batch, out.data<T>());
 }
 
-std::vector<std::ptrdiff_t> signed_shape(const Shape& shape) { return {shape.begin(), shape.end()}; }
-
 /// Whether t's matrices are stored column-major (as transpose() leaves row-major ones).
 bool column_major(const Tensor& t) {
   const std::size_t r = t.dim() - 2;
-  return detail::blas_matrix(t.shape()[r], t.shape()[r + 1], t.strides()[r], t.strides()[r + 1]).transposed;
+  return blas_matrix(t.shape()[r], t.shape()[r + 1], t.strides()[r], t.strides()[r + 1]).transposed;
 }
 
 }  // namespace
@@ -185,7 +155,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     Tensor ga, gb;
     if (a.requires_grad()) {
       ga = column_major(a2) ? transpose(matmul(b2, transpose(g2))) : matmul(g2, transpose(b2));
-      ga = reshape(sum_to(ga, a2.shape()), signed_shape(a.shape()));
+      ga = reshape(sum_to(ga, a2.shape()), detail::signed_shape(a.shape()));
     }
     if (b.requires_grad()) {
       // A 3-D a over a 2-D b whose batches stack into rows (a view): one product, no sum.
@@ -193,7 +163,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
                            (a2.shape()[1] == 1 || a2.strides()[0] == a2.strides()[1] * m);
       const Tensor a3 = stacked ? reshape(a2, {-1, k}) : a2, g3 = stacked ? reshape(g2, {-1, n}) : g2;
       gb = column_major(b2) ? transpose(matmul(transpose(g3), a3)) : matmul(transpose(a3), g3);
-      gb = reshape(sum_to(gb, b2.shape()), signed_shape(b.shape()));
+      gb = reshape(sum_to(gb, b2.shape()), detail::signed_shape(b.shape()));
     }
     return Grads{ga, gb};
   });

@@ -10,7 +10,8 @@
 #include <type_traits>
 
 #include "descent/autograd/function.hpp"
-#include "detail/reduce.hpp"
+#include "kernels/reduce.hpp"
+#include "kernels/softmax.hpp"
 
 namespace descent {
 
@@ -38,7 +39,7 @@ void for_each_hit(const T* x, const T* top, std::size_t n, OnBatch&& on_batch, O
 }
 
 /// The gradient of max/min: g shared equally among the elements equal to the result, 0 elsewhere.
-Tensor extremum_grad(const detail::ReduceLayout& l, const Tensor& x, const Tensor& top, const Tensor& g) {
+Tensor reduced_extremum_grad(const kernels::ReduceLayout& l, const Tensor& x, const Tensor& top, const Tensor& g) {
   if (x.numel() == 0) return zeros(x.shape(), x.dtype());
   const Tensor cx = detail::contiguous_values(x), cg = detail::contiguous_values(g);
   Tensor grad = empty(x.shape(), x.dtype());
@@ -50,7 +51,7 @@ Tensor extremum_grad(const detail::ReduceLayout& l, const Tensor& x, const Tenso
     const std::size_t n = l.runs.back();
     const B zero(T(0)), one(T(1));
     std::vector<T> share(l.out_numel, T(0));  // first the number of ties, then g / ties
-    detail::for_each_run(l, [&](std::size_t i, std::ptrdiff_t o) {
+    kernels::for_each_reduce_run(l, [&](std::size_t i, std::ptrdiff_t o) {
       T* s = share.data() + o;
       if (l.last_reduced) {
         B ties = zero;
@@ -65,7 +66,7 @@ Tensor extremum_grad(const detail::ReduceLayout& l, const Tensor& x, const Tenso
       }
     });
     for (std::size_t o = 0; o < l.out_numel; ++o) share[o] = gv[o] / share[o];
-    detail::for_each_run(l, [&](std::size_t i, std::ptrdiff_t o) {
+    kernels::for_each_reduce_run(l, [&](std::size_t i, std::ptrdiff_t o) {
       const T* s = share.data() + o;
       T* gi = out + i;
       if (l.last_reduced)
@@ -81,81 +82,32 @@ Tensor extremum_grad(const detail::ReduceLayout& l, const Tensor& x, const Tenso
 }
 
 template <template <class> class Op>
-Tensor extremum(const char* op, const Tensor& x, const detail::ReduceLayout& l) {
+Tensor extremum(const char* op, const Tensor& x, const kernels::ReduceLayout& l) {
   DESCENT_CHECK(l.extent > 0, op, "cannot reduce zero elements (shape ", to_string(x.shape()),
                 "): the ", op, " of an empty set is undefined");
   Tensor out = detail::dispatch(x.dtype(), [&](auto e) {
     using T = decltype(e);
-    return detail::reduce_values<Op<T>, T, T>(l, x);
+    return kernels::reduce_values<Op<T>, T, T>(l, x);
   });
   // d(max x)/dx = 1 at the maximum and 0 elsewhere (min alike); ties share it equally, like torch.amax
   return record(op, out, {x}, [l, x, top = out.detach()](const Tensor& g) {
-    return Grads{extremum_grad(l, x, top, g)};
+    return Grads{reduced_extremum_grad(l, x, top, g)};
   });
 }
 
-/// log(sum(exp(x))) = shift + log(sum(exp(x - shift))) with shift = max(x), so nothing overflows.
-/// A shift of ±inf is replaced by 0 (as PyTorch does): a row of -inf gives log(0) = -inf, not NaN.
-template <class T> void logsumexp_values(const detail::ReduceLayout& l, const T* x, T* out) {
-  using B = xsimd::batch<T>;
-  std::vector<T> shift(l.out_numel);
-  detail::reduce_into<detail::MaxOp<T>, T>(l, x, shift.data());
-  for (auto& s : shift)
-    if (std::isinf(s)) s = 0;
-  const std::size_t n = l.runs.back();
-  for (std::size_t o = 0; o < l.out_numel; ++o) out[o] = 0;
-  if (l.last_reduced) {
-    detail::for_each_run(l, [&](std::size_t i, std::ptrdiff_t o) {
-      B acc(T(0));
-      T tail = 0;
-      detail::exp_shifted<true>(x + i, &shift[o], n, [&](std::size_t, B v) { acc += v; },
-                                [&](std::size_t, T v) { tail += v; });
-      out[o] += xsimd::hadd(acc) + tail;
-    });
-  } else {
-    detail::for_each_run(l, [&](std::size_t i, std::ptrdiff_t o) {
-      T* s = out + o;
-      detail::exp_shifted<false>(x + i, &shift[o], n,
-                                 [&](std::size_t j, B v) { (B::load_unaligned(s + j) + v).store_unaligned(s + j); },
-                                 [&](std::size_t j, T v) { s[j] += v; });
-    });
-  }
-  for (std::size_t o = 0; o < l.out_numel; ++o) out[o] = std::log(out[o]) + shift[o];
-}
-
-/// The gradient of logsumexp: g * softmax(x) = g * exp(x - result), in one pass. Where the result
-/// is -inf (every element -inf) the gradient is 0 rather than PyTorch's NaN.
-Tensor logsumexp_grad(const detail::ReduceLayout& l, const Tensor& x, const Tensor& result, const Tensor& g) {
+/// The gradient of logsumexp: g * softmax(x) = g * exp(x - result), in one pass.
+Tensor logsumexp_grad(const kernels::ReduceLayout& l, const Tensor& x, const Tensor& result, const Tensor& g) {
   if (x.numel() == 0) return zeros(x.shape(), x.dtype());
   const Tensor cx = detail::contiguous_values(x), cg = detail::contiguous_values(g);
   Tensor grad = empty(x.shape(), x.dtype());
   detail::dispatch_floating("logsumexp", x.dtype(), [&](auto e) {
     using T = decltype(e);
-    using B = xsimd::batch<T>;
-    const T *xv = cx.data<T>(), *gv = cg.data<T>();
-    T* out = grad.data<T>();
-    std::vector<T> lse(result.data<T>(), result.data<T>() + l.out_numel);
-    for (auto& v : lse)
-      if (v == -std::numeric_limits<T>::infinity()) v = std::numeric_limits<T>::infinity();  // exp(-inf - inf) = 0
-    const std::size_t n = l.runs.back();
-    detail::for_each_run(l, [&](std::size_t i, std::ptrdiff_t o) {
-      T* gi = out + i;
-      if (l.last_reduced) {
-        const T go = gv[o];
-        detail::exp_shifted<true>(xv + i, &lse[o], n, [&](std::size_t j, B v) { (v * B(go)).store_unaligned(gi + j); },
-                                  [&](std::size_t j, T v) { gi[j] = v * go; });
-      } else {
-        const T* go = gv + o;
-        detail::exp_shifted<false>(xv + i, &lse[o], n,
-                                   [&](std::size_t j, B v) { (v * B::load_unaligned(go + j)).store_unaligned(gi + j); },
-                                   [&](std::size_t j, T v) { gi[j] = v * go[j]; });
-      }
-    });
+    kernels::logsumexp_backward(l, cx.data<T>(), result.data<T>(), cg.data<T>(), grad.data<T>());
   });
   return grad;
 }
 
-Tensor logsumexp_over(const Tensor& x, const detail::ReduceLayout& l) {
+Tensor logsumexp_over(const Tensor& x, const kernels::ReduceLayout& l) {
   detail::check_floating("logsumexp", x);
   Tensor out = empty(l.result, x.dtype());
   detail::dispatch_floating("logsumexp", x.dtype(), [&](auto e) {
@@ -166,7 +118,7 @@ Tensor logsumexp_over(const Tensor& x, const detail::ReduceLayout& l) {
       return;
     }
     const Tensor cx = detail::contiguous_values(x);
-    logsumexp_values(l, cx.data<T>(), o);
+    kernels::logsumexp_into(l, cx.data<T>(), o);
   });
   // d(logsumexp x)/dx = exp(x - logsumexp x) = softmax(x)
   return record("logsumexp", out, {x}, [l, x, result = out.detach()](const Tensor& g) {
@@ -176,23 +128,23 @@ Tensor logsumexp_over(const Tensor& x, const detail::ReduceLayout& l) {
 
 }  // namespace
 
-Tensor max(const Tensor& x) { return extremum<detail::MaxOp>("max", x, detail::reduce_layout_all(x)); }
+Tensor max(const Tensor& x) { return extremum<kernels::MaxOp>("max", x, kernels::reduce_layout_all(x)); }
 Tensor max(const Tensor& x, const Axes& axes, bool keepdim) {
-  return extremum<detail::MaxOp>("max", x, detail::reduce_layout("max", x, axes, keepdim));
+  return extremum<kernels::MaxOp>("max", x, kernels::reduce_layout("max", x, axes, keepdim));
 }
-Tensor min(const Tensor& x) { return extremum<detail::MinOp>("min", x, detail::reduce_layout_all(x)); }
+Tensor min(const Tensor& x) { return extremum<kernels::MinOp>("min", x, kernels::reduce_layout_all(x)); }
 Tensor min(const Tensor& x, const Axes& axes, bool keepdim) {
-  return extremum<detail::MinOp>("min", x, detail::reduce_layout("min", x, axes, keepdim));
+  return extremum<kernels::MinOp>("min", x, kernels::reduce_layout("min", x, axes, keepdim));
 }
 
-Tensor logsumexp(const Tensor& x) { return logsumexp_over(x, detail::reduce_layout_all(x)); }
+Tensor logsumexp(const Tensor& x) { return logsumexp_over(x, kernels::reduce_layout_all(x)); }
 Tensor logsumexp(const Tensor& x, const Axes& axes, bool keepdim) {
-  return logsumexp_over(x, detail::reduce_layout("logsumexp", x, axes, keepdim));
+  return logsumexp_over(x, kernels::reduce_layout("logsumexp", x, axes, keepdim));
 }
 
 Tensor argmax(const Tensor& x, std::ptrdiff_t axis, bool keepdim) {
   const std::size_t a = normalize_axis("argmax", axis, x.dim(), x.shape());
-  const detail::ReduceLayout l = detail::reduce_layout("argmax", x, {axis}, keepdim);
+  const kernels::ReduceLayout l = kernels::reduce_layout("argmax", x, {axis}, keepdim);
   DESCENT_CHECK(l.extent > 0, "argmax", "cannot take the argmax of an empty axis (axis ", axis, " of shape ",
                 to_string(x.shape()), ")");
   Tensor out = empty(l.result, int64);
@@ -209,7 +161,7 @@ Tensor argmax(const Tensor& x, std::ptrdiff_t axis, bool keepdim) {
     using T = decltype(e);
     const T* xv = cx.data<T>();
     const std::unique_ptr<T[]> top(new T[l.out_numel]);  // (not std::vector: T may be bool)
-    detail::reduce_into<detail::MaxOp<T>, T>(l, xv, top.get());
+    kernels::reduce_into<kernels::MaxOp<T>, T>(l, xv, top.get());
     for (std::size_t p = 0; p < outer; ++p) {
       const T* xp = xv + p * len * inner;
       const T* tp = top.get() + p * inner;

@@ -6,7 +6,8 @@
 #include "descent/autograd/function.hpp"
 #include "descent/ops/shape.hpp"
 #include "detail/dispatch.hpp"
-#include "ops/strided_copy.hpp"
+#include "detail/shape.hpp"
+#include "kernels/copy.hpp"
 
 namespace descent {
 
@@ -14,8 +15,6 @@ using autograd::record;
 using Grads = std::vector<Tensor>;
 
 namespace {
-
-std::vector<std::ptrdiff_t> signed_shape(const Shape& shape) { return {shape.begin(), shape.end()}; }
 
 std::string to_string(const Axes& axes) {
   std::string s = "(";
@@ -100,7 +99,7 @@ Tensor reshape(const Tensor& x, const std::vector<std::ptrdiff_t>& shape) {
     out = detail::make_view(cx, cx.impl().data, target, contiguous_strides(target));
   }
   // d(reshape x)/dx = the gradient reshaped back
-  return record("reshape", out, {x}, [shape = signed_shape(x.shape())](const Tensor& g) {
+  return record("reshape", out, {x}, [shape = detail::signed_shape(x.shape())](const Tensor& g) {
     return Grads{reshape(g, shape)};
   });
 }
@@ -131,14 +130,14 @@ Tensor squeeze(const Tensor& x, std::ptrdiff_t axis) {
   const auto a = normalize_axis("squeeze", axis, x.dim(), x.shape());
   DESCENT_CHECK(x.shape()[a] == 1, "squeeze", "axis ", axis, " of shape ", to_string(x.shape()), " has size ",
                 x.shape()[a], ", not 1");
-  auto shape = signed_shape(x.shape());
+  auto shape = detail::signed_shape(x.shape());
   shape.erase(shape.begin() + static_cast<std::ptrdiff_t>(a));
   return reshape(x, shape);
 }
 
 Tensor unsqueeze(const Tensor& x, std::ptrdiff_t axis) {
   const auto a = normalize_axis("unsqueeze", axis, x.dim() + 1, x.shape());
-  auto shape = signed_shape(x.shape());
+  auto shape = detail::signed_shape(x.shape());
   shape.insert(shape.begin() + static_cast<std::ptrdiff_t>(a), 1);
   return reshape(x, shape);
 }
@@ -204,7 +203,7 @@ Tensor narrow(const Tensor& x, std::ptrdiff_t axis, std::ptrdiff_t start, std::s
   // d(narrow x)/dx = the gradient inside the slice, zero outside
   return record("narrow", out, {x}, [shape = x.shape(), a, first, length](const Tensor& g) {
     Tensor gx = zeros(shape, g.dtype());
-    detail::copy_into(narrow_view(gx, a, first, length), g);
+    kernels::copy(narrow_view(gx, a, first, length), g);
     return Grads{gx};
   });
 }

@@ -4,7 +4,7 @@
 
 #include "detail/check.hpp"
 #include "detail/dispatch.hpp"
-#include "optim/simd.hpp"
+#include "kernels/simd.hpp"
 
 namespace descent::optim {
 
@@ -31,14 +31,14 @@ void Adagrad::update(Tensor& param, const Tensor& grad, AdagradState& state, con
     T* sum = state.sum.data<T>();
     const T minus_clr = static_cast<T>(-clr), wd = static_cast<T>(o.weight_decay), eps = static_cast<T>(o.eps),
             sign = o.maximize ? T(-1) : T(1);
-    simd::for_each<T>(param.numel(), [&](std::size_t i, auto lanes) {
+    kernels::simd::for_each<T>(param.numel(), [&](std::size_t i, auto lanes) {
       using V = decltype(lanes);
-      const V pi = simd::load<V>(p + i);
-      V gi = sign * simd::load<V>(g + i);
+      const V pi = kernels::simd::load<V>(p + i);
+      V gi = sign * kernels::simd::load<V>(g + i);
       if (o.weight_decay != 0) gi = gi + wd * pi;
-      const V si = simd::load<V>(sum + i) + gi * gi;
-      simd::store(sum + i, si);
-      simd::store(p + i, pi + minus_clr * gi / (simd::sqrt(si) + eps));
+      const V si = kernels::simd::load<V>(sum + i) + gi * gi;
+      kernels::simd::store(sum + i, si);
+      kernels::simd::store(p + i, pi + minus_clr * gi / (kernels::simd::sqrt(si) + eps));
     });
   });
 }

@@ -5,7 +5,7 @@
 
 #include "detail/check.hpp"
 #include "detail/dispatch.hpp"
-#include "optim/simd.hpp"
+#include "kernels/simd.hpp"
 
 namespace descent::optim {
 
@@ -42,22 +42,22 @@ void adam_update(const char* name, bool decoupled, Tensor& param, const Tensor& 
             shrink = static_cast<T>(1 - o.lr * o.weight_decay), bc2 = static_cast<T>(bias_correction2_sqrt),
             minus_step = static_cast<T>(-step_size), sign = o.maximize ? T(-1) : T(1);
     const bool l2 = !decoupled && o.weight_decay != 0, decay = decoupled;
-    simd::for_each<T>(param.numel(), [&](std::size_t i, auto lanes) {
+    kernels::simd::for_each<T>(param.numel(), [&](std::size_t i, auto lanes) {
       using V = decltype(lanes);
-      V pi = simd::load<V>(p + i);
-      V gi = sign * simd::load<V>(g + i);
+      V pi = kernels::simd::load<V>(p + i);
+      V gi = sign * kernels::simd::load<V>(g + i);
       if (decay) pi = pi * shrink;
       if (l2) gi = gi + wd * pi;
-      const V mi = b1 * simd::load<V>(m + i) + one_b1 * gi;
-      const V vi = b2 * simd::load<V>(v + i) + one_b2 * gi * gi;
-      simd::store(m + i, mi);
-      simd::store(v + i, vi);
+      const V mi = b1 * kernels::simd::load<V>(m + i) + one_b1 * gi;
+      const V vi = b2 * kernels::simd::load<V>(v + i) + one_b2 * gi * gi;
+      kernels::simd::store(m + i, mi);
+      kernels::simd::store(v + i, vi);
       V second = vi;
       if (v_max) {
-        second = simd::max(simd::load<V>(v_max + i), vi);
-        simd::store(v_max + i, second);
+        second = kernels::simd::max(kernels::simd::load<V>(v_max + i), vi);
+        kernels::simd::store(v_max + i, second);
       }
-      simd::store(p + i, pi + minus_step * mi / (simd::sqrt(second) / bc2 + eps));
+      kernels::simd::store(p + i, pi + minus_step * mi / (kernels::simd::sqrt(second) / bc2 + eps));
     });
   });
 }

@@ -4,7 +4,7 @@
 
 #include "detail/check.hpp"
 #include "detail/dispatch.hpp"
-#include "optim/simd.hpp"
+#include "kernels/simd.hpp"
 
 namespace descent::optim {
 
@@ -36,26 +36,26 @@ void RMSprop::update(Tensor& param, const Tensor& grad, RMSpropState& state, con
     const T alpha = static_cast<T>(o.alpha), one_alpha = static_cast<T>(1 - o.alpha), eps = static_cast<T>(o.eps),
             wd = static_cast<T>(o.weight_decay), lr = static_cast<T>(o.lr), momentum = static_cast<T>(o.momentum),
             sign = o.maximize ? T(-1) : T(1);
-    simd::for_each<T>(param.numel(), [&](std::size_t i, auto lanes) {
+    kernels::simd::for_each<T>(param.numel(), [&](std::size_t i, auto lanes) {
       using V = decltype(lanes);
-      const V pi = simd::load<V>(p + i);
-      V gi = sign * simd::load<V>(g + i);
+      const V pi = kernels::simd::load<V>(p + i);
+      V gi = sign * kernels::simd::load<V>(g + i);
       if (o.weight_decay != 0) gi = gi + wd * pi;
-      const V si = alpha * simd::load<V>(s + i) + one_alpha * gi * gi;
-      simd::store(s + i, si);
+      const V si = alpha * kernels::simd::load<V>(s + i) + one_alpha * gi * gi;
+      kernels::simd::store(s + i, si);
       V avg = si;
       if (a) {
-        const V ai = alpha * simd::load<V>(a + i) + one_alpha * gi;
-        simd::store(a + i, ai);
+        const V ai = alpha * kernels::simd::load<V>(a + i) + one_alpha * gi;
+        kernels::simd::store(a + i, ai);
         avg = si - ai * ai;
       }
-      avg = simd::sqrt(avg) + eps;
+      avg = kernels::simd::sqrt(avg) + eps;
       if (buf) {
-        const V b = momentum * simd::load<V>(buf + i) + gi / avg;
-        simd::store(buf + i, b);
-        simd::store(p + i, pi - lr * b);
+        const V b = momentum * kernels::simd::load<V>(buf + i) + gi / avg;
+        kernels::simd::store(buf + i, b);
+        kernels::simd::store(p + i, pi - lr * b);
       } else {
-        simd::store(p + i, pi - lr * gi / avg);
+        kernels::simd::store(p + i, pi - lr * gi / avg);
       }
     });
   });

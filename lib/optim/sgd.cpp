@@ -4,7 +4,7 @@
 
 #include "detail/check.hpp"
 #include "detail/dispatch.hpp"
-#include "optim/simd.hpp"
+#include "kernels/simd.hpp"
 
 namespace descent::optim {
 
@@ -34,18 +34,18 @@ void SGD::update(Tensor& param, const Tensor& grad, SGDState& state, const SGDOp
     const T lr = static_cast<T>(o.lr), wd = static_cast<T>(o.weight_decay), sign = o.maximize ? T(-1) : T(1);
     T* buf = o.momentum != 0 ? state.momentum_buffer.data<T>() : nullptr;
     const T momentum = static_cast<T>(o.momentum), keep = static_cast<T>(1 - o.dampening);
-    simd::for_each<T>(n, [&](std::size_t i, auto lanes) {
+    kernels::simd::for_each<T>(n, [&](std::size_t i, auto lanes) {
       using V = decltype(lanes);
-      const V pi = simd::load<V>(p + i);
-      V d = sign * simd::load<V>(g + i);
+      const V pi = kernels::simd::load<V>(p + i);
+      V d = sign * kernels::simd::load<V>(g + i);
       if (o.weight_decay != 0) d = d + wd * pi;
       if (buf) {
         // the first step starts the buffer at d, without dampening
-        const V b = first ? d : momentum * simd::load<V>(buf + i) + keep * d;
-        simd::store(buf + i, b);
+        const V b = first ? d : momentum * kernels::simd::load<V>(buf + i) + keep * d;
+        kernels::simd::store(buf + i, b);
         d = o.nesterov ? d + momentum * b : b;
       }
-      simd::store(p + i, pi - lr * d);
+      kernels::simd::store(p + i, pi - lr * d);
     });
   });
 }

@@ -1,5 +1,7 @@
 #include "support/check.hpp"
 
+#include "kernels/gemm.hpp"
+
 #include <cmath>
 
 using namespace descent;
@@ -150,24 +152,24 @@ BOOST_AUTO_TEST_CASE(transposed_views_are_read_in_place) {
   BOOST_TEST(t.impl().owner == x.impl().owner);  // shares the buffer ...
   BOOST_TEST(t.impl().data == x.impl().data);
   BOOST_TEST(!t.is_contiguous());  // ... as a column-major (4,3) view
-  const auto layout = detail::blas_matrix(t);
+  const auto layout = kernels::blas_matrix(t);
   BOOST_TEST(layout.usable);  // so matmul hands it to BLAS with CblasTrans, without a copy
   BOOST_TEST(layout.transposed);
   BOOST_TEST(layout.leading_dim == 4);
 
-  const auto plain = detail::blas_matrix(x);
+  const auto plain = kernels::blas_matrix(x);
   BOOST_TEST((plain.usable && !plain.transposed && plain.leading_dim == 4));
   // Narrowed columns keep the parent's leading dimension, in both orientations.
-  const auto cols = detail::blas_matrix(narrow(x, 1, 1, 2));
+  const auto cols = kernels::blas_matrix(narrow(x, 1, 1, 2));
   BOOST_TEST((cols.usable && !cols.transposed && cols.leading_dim == 4));
-  const auto cols_t = detail::blas_matrix(transpose(narrow(x, 1, 1, 2)));
+  const auto cols_t = kernels::blas_matrix(transpose(narrow(x, 1, 1, 2)));
   BOOST_TEST((cols_t.usable && cols_t.transposed && cols_t.leading_dim == 4));
   // Single rows and columns, whatever their other stride.
-  BOOST_TEST(detail::blas_matrix(narrow(t, 0, 2, 1)).usable);
-  BOOST_TEST(detail::blas_matrix(narrow(x, 1, 3, 1)).usable);
+  BOOST_TEST(kernels::blas_matrix(narrow(t, 0, 2, 1)).usable);
+  BOOST_TEST(kernels::blas_matrix(narrow(x, 1, 3, 1)).usable);
   // Layouts BLAS cannot describe: repeated rows, strided both ways.
-  BOOST_TEST(!detail::blas_matrix(broadcast_to(seq({1, 4}, 0), {3, 4})).usable);
-  BOOST_TEST(!detail::blas_matrix(squeeze(narrow(seq({2, 3, 4}, 0), 2, 1, 1), 2)).usable);
+  BOOST_TEST(!kernels::blas_matrix(broadcast_to(seq({1, 4}, 0), {3, 4})).usable);
+  BOOST_TEST(!kernels::blas_matrix(squeeze(narrow(seq({2, 3, 4}, 0), 2, 1, 1), 2)).usable);
 }
 
 BOOST_AUTO_TEST_CASE(strided_operands_match_contiguous_copies) {

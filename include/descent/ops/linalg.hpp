@@ -15,21 +15,4 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 /// skip BLAS's call overhead); other ranks compose matmul, transpose and add.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
 
-namespace detail {
-
-/// How BLAS reads a matrix view in place: row-major (`leading_dim` = the row stride), or
-/// column-major as transpose() leaves a row-major matrix (passed with CblasTrans, `leading_dim` =
-/// the column stride). Not `usable` for layouts BLAS cannot describe (broadcast or strided both
-/// ways): matmul copies those first.
-struct BlasMatrix {
-  bool usable = false;
-  bool transposed = false;
-  std::ptrdiff_t leading_dim = 0;
-};
-BlasMatrix blas_matrix(std::size_t rows, std::size_t cols, std::ptrdiff_t row_stride, std::ptrdiff_t col_stride);
-/// The same for a 2-D tensor.
-BlasMatrix blas_matrix(const Tensor& matrix);
-
-}  // namespace detail
-
 }  // namespace descent

@@ -1,12 +1,8 @@
 #pragma once
 // Reductions over all elements or over given axes (negative axes count from the end).
-#include <vector>
-
 #include "descent/tensor.hpp"
 
 namespace descent {
-
-using Axes = std::vector<std::ptrdiff_t>;
 
 Tensor sum(const Tensor& x);
 Tensor sum(const Tensor& x, const Axes& axes, bool keepdim = false);

@@ -3,7 +3,6 @@
 // they share the values, not copy them.
 #include <vector>
 
-#include "descent/ops/reduce.hpp"
 #include "descent/tensor.hpp"
 
 namespace descent {

@@ -1,7 +1,7 @@
 #pragma once
-// Kernels shared by elementwise ops and activations, no recording: floating values computed by
-// an xtensor expression (a generic lambda over xt adaptors or xt::xscalar) on contiguous inputs,
-// xsimd-vectorised; comparisons by plain loops.
+// Elementwise kernels, shared by the elementwise ops, activations and losses; nothing recorded.
+// Floating values are computed by an xtensor expression (a generic lambda over xt adaptors or
+// xt::xscalar) on contiguous inputs, xsimd-vectorised; comparisons by plain loops.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -18,7 +18,7 @@
 
 #include "detail/dispatch.hpp"
 
-namespace descent::detail {
+namespace descent::kernels {
 
 /// The element type of an xtensor expression: inside a generic kernel lambda, constants are
 /// written `T(0.5)` with `using T = value_t<decltype(x)>;` so float32 kernels stay float32.
@@ -51,7 +51,7 @@ inline void next_row(const Shape& shape, const std::array<Strides, N>& strides, 
 /// being its first output element, offset[i] input i's element there and step[i] its advance.
 /// One run when every input has the output's shape or one element, else one run per row.
 template <std::size_t N, class F>
-inline void for_each_run(const Shape& shape, const std::array<const Tensor*, N>& inputs, F f) {
+inline void for_each_broadcast_run(const Shape& shape, const std::array<const Tensor*, N>& inputs, F f) {
   const std::size_t total = numel(shape);
   if (total == 0) return;
   std::array<std::ptrdiff_t, N> offset{};
@@ -114,12 +114,12 @@ inline void apply_with_scalar(std::size_t scalar, T* out, std::size_t n, Kernel&
 
 /// out = kernel(x) elementwise, for floating x.
 template <class Kernel> inline Tensor unary_values(const char* op, const Tensor& x, Kernel kernel) {
-  const Tensor cx = contiguous_values(x);
+  const Tensor cx = detail::contiguous_values(x);
   Tensor out = empty(x.shape(), x.dtype());
-  dispatch_floating(op, x.dtype(), [&](auto e) {
+  detail::dispatch_floating(op, x.dtype(), [&](auto e) {
     using T = decltype(e);
-    auto o = xview<T>(out);
-    xt::noalias(o) = kernel(xview<T>(cx));
+    auto o = detail::xview<T>(out);
+    xt::noalias(o) = kernel(detail::xview<T>(cx));
   });
   return out;
 }
@@ -136,13 +136,13 @@ template <std::size_t N, class Kernel>
 inline Tensor nary_values(const char* op, const std::array<Tensor, N>& inputs, Kernel kernel) {
   Shape shape = inputs[0].shape();
   for (std::size_t i = 1; i < N; ++i) {
-    check_same_dtype(op, inputs[0], inputs[i]);
+    detail::check_same_dtype(op, inputs[0], inputs[i]);
     shape = broadcast_shapes(op, shape, inputs[i].shape());
   }
   std::array<Tensor, N> values;
-  for (std::size_t i = 0; i < N; ++i) values[i] = contiguous_values(inputs[i]);
+  for (std::size_t i = 0; i < N; ++i) values[i] = detail::contiguous_values(inputs[i]);
   Tensor out = empty(shape, inputs[0].dtype());
-  dispatch_floating(op, out.dtype(), [&](auto e) {
+  detail::dispatch_floating(op, out.dtype(), [&](auto e) {
     using T = decltype(e);
     std::array<T*, N> p;
     std::array<bool, N> full;
@@ -214,15 +214,15 @@ template <class Kernel> inline Tensor binary_values(const char* op, const Tensor
 /// out = kernel(a, b) for a and b of one shape and dtype, such as the gradient and the input in
 /// the backward of a unary op: one instantiation of the kernel (binary_values makes three).
 template <class Kernel> inline Tensor zip_values(const char* op, const Tensor& a, const Tensor& b, Kernel kernel) {
-  check_same_dtype(op, a, b);
+  detail::check_same_dtype(op, a, b);
   DESCENT_CHECK(a.shape() == b.shape(), op, "internal: shapes ", to_string(a.shape()), " and ", to_string(b.shape()),
                 " differ");
-  const Tensor ca = contiguous_values(a), cb = contiguous_values(b);
+  const Tensor ca = detail::contiguous_values(a), cb = detail::contiguous_values(b);
   Tensor out = empty(a.shape(), a.dtype());
-  dispatch_floating(op, a.dtype(), [&](auto e) {
+  detail::dispatch_floating(op, a.dtype(), [&](auto e) {
     using T = decltype(e);
-    auto o = xview<T>(out);
-    xt::noalias(o) = kernel(xview<T>(ca), xview<T>(cb));
+    auto o = detail::xview<T>(out);
+    xt::noalias(o) = kernel(detail::xview<T>(ca), detail::xview<T>(cb));
   });
   return out;
 }
@@ -238,15 +238,16 @@ inline Tensor ternary_values(const char* op, const Tensor& a, const Tensor& b, c
 /// ~2x slower, and ~10x with broadcasting.
 template <class Compare>
 inline Tensor compare_values(const char* op, const Tensor& a, const Tensor& b, Compare compare) {
-  check_same_dtype(op, a, b);
+  detail::check_same_dtype(op, a, b);
   const Shape shape = broadcast_shapes(op, a.shape(), b.shape());
-  const Tensor ca = contiguous_values(a), cb = contiguous_values(b);
+  const Tensor ca = detail::contiguous_values(a), cb = detail::contiguous_values(b);
   Tensor out = empty(shape, Dtype::boolean);
   bool* o = out.data<bool>();
-  dispatch(a.dtype(), [&](auto e) {
+  detail::dispatch(a.dtype(), [&](auto e) {
     using T = decltype(e);
     const T *pa = ca.data<T>(), *pb = cb.data<T>();
-    for_each_run<2>(shape, {&ca, &cb}, [&](std::size_t start, std::size_t n, const auto& offset, const auto& step) {
+    for_each_broadcast_run<2>(shape, {&ca, &cb}, [&](std::size_t start, std::size_t n, const auto& offset,
+                                                     const auto& step) {
       const T *x = pa + offset[0], *y = pb + offset[1];
       bool* r = o + start;
       if (step[0] == 1 && step[1] == 1)
@@ -261,11 +262,11 @@ inline Tensor compare_values(const char* op, const Tensor& a, const Tensor& b, C
 /// Boolean out = compare(a, value). The scalar takes a floating tensor's dtype (as in PyTorch);
 /// int64 and bool tensors compare exactly against an integral value, else as float64.
 template <class Compare> inline Tensor compare_scalar_values(const Tensor& a, double value, Compare compare) {
-  const Tensor ca = contiguous_values(a);
+  const Tensor ca = detail::contiguous_values(a);
   Tensor out = empty(a.shape(), Dtype::boolean);
   bool* o = out.data<bool>();
   const std::size_t n = out.numel();
-  dispatch(a.dtype(), [&](auto e) {
+  detail::dispatch(a.dtype(), [&](auto e) {
     using T = decltype(e);
     const T* pa = ca.data<T>();
     if constexpr (std::is_floating_point_v<T>) {
@@ -282,4 +283,4 @@ template <class Compare> inline Tensor compare_scalar_values(const Tensor& a, do
   return out;
 }
 
-}  // namespace descent::detail
+}  // namespace descent::kernels

@@ -1,8 +1,11 @@
 #pragma once
-// One-pass elementwise update loops over contiguous arrays, vectorised with xsimd. The loop body is
-// written once as a generic lambda body(i, V{}) and runs on xsimd::batch<T> lanes, then on the scalar
-// tail with V = T. Why not a plain loop: without -fno-math-errno, GCC does not vectorise a loop that
-// calls std::sqrt (errno handling is control flow), which made Adam ~8x slower per element.
+// One-pass elementwise update loops over contiguous arrays (the optimizers' updates), vectorised
+// with xsimd. The loop body is written once as a generic lambda body(i, V{}) and runs on
+// xsimd::batch<T> lanes, then on the scalar tail with V = T. Why not a plain loop: without
+// -fno-math-errno, GCC does not vectorise a loop that calls std::sqrt (errno handling is control
+// flow), which made Adam ~8x slower per element.
+#include "detail/gcc12_avx512_warnings.hpp"  // first: GCC 12's false warnings in AVX-512 sqrt/max
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -10,13 +13,7 @@
 
 #include <xsimd/xsimd.hpp>
 
-// GCC 12's AVX-512 sqrt/max intrinsics start from _mm512_undefined_*(), which -Wmaybe-uninitialized
-// reports once inlined here (GCC bug 105593, a false positive). This header is private to lib/optim.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
-namespace descent::optim::simd {
+namespace descent::kernels::simd {
 
 template <class T, class Body> inline void for_each(std::size_t n, Body&& body) {
   using Batch = xsimd::batch<T>;
@@ -45,4 +42,4 @@ template <class T, class A> inline xsimd::batch<T, A> max(const xsimd::batch<T, 
   return xsimd::max(a, b);
 }
 
-}  // namespace descent::optim::simd
+}  // namespace descent::kernels::simd
