@@ -120,12 +120,19 @@ Tensor& Tensor::requires_grad_(bool enabled) {
 }
 
 Tensor& Tensor::copy_(const Tensor& source) {
-  DESCENT_CHECK(is_contiguous(), "copy_", "the destination must be contiguous, got a view of shape ",
-                to_string(shape()));
+  DESCENT_CHECK(!(requires_grad() && autograd::is_grad_enabled()), "copy_",
+                "a tensor that requires grad cannot be changed in place while recording (use NoGradGuard)");
+  for (std::size_t i = 0; i < dim(); ++i)  // a broadcast view would get several values per element
+    DESCENT_CHECK(strides()[i] != 0 || shape()[i] == 1, "copy_", "the destination ", to_string(shape()),
+                  " repeats its elements (a broadcast view, stride 0 along axis ", i, "): it cannot be written");
   DESCENT_CHECK(broadcast_shapes("copy_", source.shape(), shape()) == shape(), "copy_", "cannot copy ",
                 to_string(source.shape()), " into ", to_string(shape()));
   NoGradGuard no_grad;
-  kernels::copy_to_contiguous(broadcast_to(source.detach(), shape()).to(dtype()), impl().data);
+  Tensor values = broadcast_to(source.detach(), shape()).to(dtype());
+  // A source that overlaps the destination (x.copy_(transpose(x))) is read whole before anything
+  // is written, as NumPy does.
+  if (kernels::may_overlap(*this, values)) values = values.clone();
+  kernels::copy(*this, values);
   return *this;
 }
 

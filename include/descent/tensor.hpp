@@ -69,8 +69,10 @@ class Tensor {
   Tensor contiguous() const;
   /// A copy of the values that shares nothing with this tensor. Differentiable.
   Tensor clone() const;
-  /// Copies `source`'s values into this tensor's storage (broadcast to its shape, converted to its dtype).
-  /// Not recorded: for initialisers and optimizer updates, under NoGradGuard. Returns *this.
+  /// Copies `source`'s values into this tensor's storage (broadcast to its shape, converted to its
+  /// dtype), also into a view (a row, a transpose); a source overlapping this tensor is read whole
+  /// first (NumPy's result). Not recorded, so refused on a tensor that requires grad while grad
+  /// mode is on: for initialisers and optimizer updates, under NoGradGuard. Returns *this.
   Tensor& copy_(const Tensor& source);
   /// In-place arithmetic with a scalar, like PyTorch's x.mul_(2): changes the values of this tensor
   /// (and of every view of them) without allocating. Not recorded, so refused on a tensor that

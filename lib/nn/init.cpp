@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "descent/autograd/grad_mode.hpp"
+
 namespace descent::nn::init {
 
 std::pair<double, double> fans(const Tensor& t) {
@@ -12,7 +14,10 @@ std::pair<double, double> fans(const Tensor& t) {
   return {static_cast<double>(t.shape()[1]) * receptive, static_cast<double>(t.shape()[0]) * receptive};
 }
 
+// Each initialiser writes under NoGradGuard, like torch.nn.init: parameters require grad.
+
 void uniform_(Tensor& t, double low, double high, Generator& gen) {
+  NoGradGuard no_grad;
   t.copy_(uniform(t.shape(), low, high, gen, t.dtype()));
 }
 
@@ -21,10 +26,14 @@ void normal_(Tensor& t, double mean, double std, Generator& gen) {
   Tensor values = randn(t.shape(), gen, float64);
   double* d = values.data<double>();
   for (std::size_t i = 0; i < values.numel(); ++i) d[i] = mean + std * d[i];
+  NoGradGuard no_grad;
   t.copy_(values);
 }
 
-void constant_(Tensor& t, double value) { t.copy_(full({}, value, t.dtype())); }
+void constant_(Tensor& t, double value) {
+  NoGradGuard no_grad;
+  t.copy_(full({}, value, t.dtype()));
+}
 void zeros_(Tensor& t) { constant_(t, 0); }
 void ones_(Tensor& t) { constant_(t, 1); }
 
