@@ -21,6 +21,7 @@
 
 #include "descent/ops/reduce.hpp"
 #include "detail/dispatch.hpp"
+#include "kernels/math.hpp"
 
 namespace descent::detail {
 
@@ -167,10 +168,10 @@ void exp_shifted(const T* x, const T* shift, std::size_t n, Batch&& on_batch, Sc
   std::size_t j = 0;
   if constexpr (ShiftScalar) {
     const B s(shift[0]);
-    for (; j + W <= n; j += W) on_batch(j, xsimd::exp(B::load_unaligned(x + j) - s));
+    for (; j + W <= n; j += W) on_batch(j, kernels::exp(B::load_unaligned(x + j) - s));
     for (; j < n; ++j) on_scalar(j, std::exp(x[j] - shift[0]));
   } else {
-    for (; j + W <= n; j += W) on_batch(j, xsimd::exp(B::load_unaligned(x + j) - B::load_unaligned(shift + j)));
+    for (; j + W <= n; j += W) on_batch(j, kernels::exp(B::load_unaligned(x + j) - B::load_unaligned(shift + j)));
     for (; j < n; ++j) on_scalar(j, std::exp(x[j] - shift[j]));
   }
 }
