@@ -15,27 +15,6 @@
 
 namespace descent::kernels {
 
-/// pow(x, y) by C99 Annex F (as std::pow and PyTorch). xsimd 8.1's generic pow (the one every arch
-/// uses: SSE2, AVX2, AVX-512) is exp(y log|x|) with 0 wherever x == 0, so pow(0, 0) = 0 and
-/// pow(0, -1) = 0 (C99: 1 and inf), pow(NaN, 0) = pow(1, NaN) = pow(±1, ±inf) = pow(inf, 0) = NaN
-/// (C99: 1), pow(-inf, 0.5) = NaN (C99: inf), and its odd test says odd for every even exponent
-/// beyond 2^53 (2^24 in float32): pow(-2, 2^60) = -inf. Found by test_elementwise's
-/// pow_gradients_at_edges_as_pytorch on an AVX2 build (on AVX-512 its 5 doubles were all in the
-/// scalar tail). Same exp and log as xsimd's, so the same speed and precision elsewhere.
-template <class T, class A> xsimd::batch<T, A> pow(const xsimd::batch<T, A>& x, const xsimd::batch<T, A>& y) {
-  using B = xsimd::batch<T, A>;
-  const B zero(T(0)), one(T(1)), ax = xsimd::abs(x), ay = xsimd::abs(y);
-  // |x|^y: log(0) = -inf and log(inf) = inf give 0 or inf through exp, as C99 wants for ±0 and ±inf.
-  B r = xsimd::exp(y * xsimd::log(ax));
-  const auto integer = xsimd::trunc(y) == y;  // false for ±inf and NaN
-  const auto beyond_odd = ay >= B(T(std::uint64_t(1) << std::numeric_limits<T>::digits));  // even there
-  const auto odd = integer & !beyond_odd & (xsimd::trunc(y * T(0.5)) != y * T(0.5));
-  r = xsimd::select(odd, xsimd::copysign(r, x), r);  // a negative base (or -0) to an odd power
-  const auto negative_finite = (x < zero) & (ax != B(std::numeric_limits<T>::infinity()));
-  r = xsimd::select(negative_finite & !integer & xsimd::isfinite(y), B(std::numeric_limits<T>::quiet_NaN()), r);
-  return xsimd::select((y == zero) | (x == one) | ((ax == one) & xsimd::isinf(y)), one, r);
-}
-
 /// exp(x) with xsimd 8.1's exp where its result is normal; near the ends of the range (|x| > 87 in
 /// float32, 708 in float64) as exp(x/2)², because xsimd's exp (every arch) gives inf from 88.38 on
 /// (float32; 709.44 in float64) though exp(88.7f) is 3.3e38, and 0 for every denormal result
@@ -64,6 +43,27 @@ template <class T, class A> xsimd::batch<T, A> log(const xsimd::batch<T, A>& x) 
 template <class T, class A> xsimd::batch<T, A> erf(const xsimd::batch<T, A>& x) {
   using B = xsimd::batch<T, A>;
   return xsimd::select(xsimd::abs(x) > B(T(6)), xsimd::copysign(B(T(1)), x), xsimd::erf(x));
+}
+
+/// pow(x, y) by C99 Annex F (as std::pow and PyTorch). xsimd 8.1's generic pow (the one every arch
+/// uses: SSE2, AVX2, AVX-512) is exp(y log|x|) with 0 wherever x == 0, so pow(0, 0) = 0 and
+/// pow(0, -1) = 0 (C99: 1 and inf), pow(NaN, 0) = pow(1, NaN) = pow(±1, ±inf) = pow(inf, 0) = NaN
+/// (C99: 1), pow(-inf, 0.5) = NaN (C99: inf), and its odd test says odd for every even exponent
+/// beyond 2^53 (2^24 in float32): pow(-2, 2^60) = -inf. Found by test_elementwise's
+/// pow_gradients_at_edges_as_pytorch on an AVX2 build (on AVX-512 its 5 doubles were all in the
+/// scalar tail). Through the exp and log below (denormals, the whole range).
+template <class T, class A> xsimd::batch<T, A> pow(const xsimd::batch<T, A>& x, const xsimd::batch<T, A>& y) {
+  using B = xsimd::batch<T, A>;
+  const B zero(T(0)), one(T(1)), ax = xsimd::abs(x), ay = xsimd::abs(y);
+  // |x|^y: log(0) = -inf and log(inf) = inf give 0 or inf through exp, as C99 wants for ±0 and ±inf.
+  B r = kernels::exp(y * kernels::log(ax));
+  const auto integer = xsimd::trunc(y) == y;  // false for ±inf and NaN
+  const auto beyond_odd = ay >= B(T(std::uint64_t(1) << std::numeric_limits<T>::digits));  // even there
+  const auto odd = integer & !beyond_odd & (xsimd::trunc(y * T(0.5)) != y * T(0.5));
+  r = xsimd::select(odd, xsimd::copysign(r, x), r);  // a negative base (or -0) to an odd power
+  const auto negative_finite = (x < zero) & (ax != B(std::numeric_limits<T>::infinity()));
+  r = xsimd::select(negative_finite & !integer & xsimd::isfinite(y), B(std::numeric_limits<T>::quiet_NaN()), r);
+  return xsimd::select((y == zero) | (x == one) | ((ax == one) & xsimd::isinf(y)), one, r);
 }
 
 // The xtensor functions (kernels::exp(expression), ...): the batch functions above on the
