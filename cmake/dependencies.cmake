@@ -18,6 +18,4 @@ target_link_libraries(descent_numeric INTERFACE xtensor xsimd xtl)
 # (A function-style macro cannot go through compile definitions, hence the plain option.)
 target_compile_definitions(descent_numeric INTERFACE XTENSOR_USE_XSIMD)
 target_compile_options(descent_numeric INTERFACE "-DXTENSOR_DEFAULT_ALLOCATOR(T)=std::allocator<T>")
-if(DESCENT_NATIVE)
-  target_compile_options(descent_numeric INTERFACE -march=native)
-endif()
+target_compile_options(descent_numeric INTERFACE -march=${DESCENT_ARCH})   # DESCENT_ARCH: CMakeLists.txt

@@ -2,19 +2,22 @@
 # Every check CI runs, in this order; name stages to run only those: bash tests/ci.sh sanitize fuzz
 #   tests     Release build with -Werror; the whole CTest suite (unit tests, samples, benchmark
 #             smoke runs, install + consumer)
+#   avx2      the same at -DDESCENT_ARCH=x86-64-v3 (AVX2, FMA), OpenBLAS on its Haswell kernels
+#   sse2      the same at -DDESCENT_ARCH=x86-64 (SSE2), OpenBLAS on its Prescott (SSE3) kernels: a CPU
+#             runs code built for a lower level, so this machine checks every level up to its own
 #   sanitize  AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer; and GCC's
 #             float-cast-overflow, which -fsanitize=undefined leaves out) build; unit tests, samples
 #   thread    ThreadSanitizer build of the two-threads test (tests/autograd/test_threads.cpp)
 #   fuzz      libFuzzer on every file reader, 15 s per target (tests/fuzz/run.sh)
-#   valgrind  memcheck on the three samples, in a portable build (valgrind cannot run AVX-512)
-# The packages come from the README's test command. Build trees: build, build-asan, build-tsan,
-# build-fuzz, build-valgrind.
+#   valgrind  memcheck on the three samples, in sse2's build tree (valgrind cannot run AVX-512)
+# The packages come from the README's test command. Build trees: build, build-x86-64-v3,
+# build-x86-64, build-asan, build-tsan, build-fuzz.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 jobs=2
 stages=("$@")
-[ ${#stages[@]} -eq 0 ] && stages=(tests sanitize thread fuzz valgrind)
+[ ${#stages[@]} -eq 0 ] && stages=(tests avx2 sse2 sanitize thread fuzz valgrind)
 
 # Sanitizer builds: optimised (the tests must stay quick) with line tables for the reports. At -O1
 # GCC 12 inlines xsimd differently and repeats its false "'__Y' is used uninitialized" inside the
@@ -22,11 +25,24 @@ stages=("$@")
 sanitizer_flags=(-DCMAKE_BUILD_TYPE=Release
                  "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -g1 -DNDEBUG -Wno-uninitialized -Wno-maybe-uninitialized")
 
-stage_tests() {
-  cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DDESCENT_WERROR=ON
-  cmake --build build -j$jobs
-  ctest --test-dir build --output-on-failure -j$jobs
+# Release, -Werror, for instruction set $2 (DESCENT_ARCH), in build tree $1; more cmake options after.
+configure_at() {
+  cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=Release -DDESCENT_WERROR=ON -DDESCENT_ARCH="$2" "${@:3}"
 }
+
+# The whole CTest suite at one instruction set. OPENBLAS_CORETYPE picks OpenBLAS's kernels for that
+# level (it chooses them from CPUID otherwise, so AVX-512 ones here).
+ctest_at() {
+  configure_at "$@"
+  cmake --build "$1" -j$jobs
+  ctest --test-dir "$1" --output-on-failure -j$jobs
+}
+
+stage_tests() { ctest_at build native; }
+stage_avx2() { OPENBLAS_CORETYPE=Haswell ctest_at build-x86-64-v3 x86-64-v3; }
+# -g1: function names and lines in the valgrind stage's reports, which reuses this tree.
+x86_64_options=(build-x86-64 x86-64 "-DCMAKE_CXX_FLAGS_RELEASE=-O3 -DNDEBUG -g1")
+stage_sse2() { OPENBLAS_CORETYPE=Prescott ctest_at "${x86_64_options[@]}"; }
 
 stage_sanitize() {
   cmake -S . -B build-asan "${sanitizer_flags[@]}" -DDESCENT_SANITIZE=address,undefined,float-cast-overflow
@@ -51,17 +67,18 @@ stage_fuzz() {
 }
 
 stage_valgrind() {
-  cmake -S . -B build-valgrind -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDESCENT_NATIVE=OFF -DDESCENT_BUILD_TESTS=OFF
-  cmake --build build-valgrind -j$jobs --target linear_regression custom_layer fashion_mnist
+  local tree=build-x86-64   # the sse2 stage's (built already when that stage ran)
+  configure_at "${x86_64_options[@]}"
+  cmake --build $tree -j$jobs --target linear_regression custom_layer fashion_mnist
   # OpenBLAS picks its kernels from CPUID, which valgrind passes through: ask for AVX2 kernels.
   local memcheck=(env OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=1
                   valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect
                   --show-leak-kinds=definite,indirect --quiet)
-  "${memcheck[@]}" ./build-valgrind/samples/linear_regression
-  "${memcheck[@]}" ./build-valgrind/samples/linear_regression --data samples/linear_regression/example.csv \
+  "${memcheck[@]}" ./$tree/samples/linear_regression
+  "${memcheck[@]}" ./$tree/samples/linear_regression --data samples/linear_regression/example.csv \
     --batch-size 16 --optimizer adam --lr 0.05 --epochs 5 --dtype float32
-  "${memcheck[@]}" ./build-valgrind/samples/custom_layer
-  "${memcheck[@]}" ./build-valgrind/samples/fashion_mnist --epochs 1 --limit 2000 --plot build-valgrind/fmnist.svg
+  "${memcheck[@]}" ./$tree/samples/custom_layer
+  "${memcheck[@]}" ./$tree/samples/fashion_mnist --epochs 1 --limit 2000 --plot $tree/fmnist.svg
 }
 
 for stage in "${stages[@]}"; do

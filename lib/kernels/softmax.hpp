@@ -11,6 +11,7 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "kernels/math.hpp"
 #include "kernels/reduce.hpp"
 
 namespace descent::kernels {
@@ -24,10 +25,10 @@ void for_each_exp_shifted(const T* x, const T* shift, std::size_t n, OnBatch&& o
   std::size_t j = 0;
   if constexpr (ShiftScalar) {
     const B s(shift[0]);
-    for (; j + W <= n; j += W) on_batch(j, xsimd::exp(B::load_unaligned(x + j) - s));
+    for (; j + W <= n; j += W) on_batch(j, kernels::exp(B::load_unaligned(x + j) - s));
     for (; j < n; ++j) on_scalar(j, std::exp(x[j] - shift[0]));
   } else {
-    for (; j + W <= n; j += W) on_batch(j, xsimd::exp(B::load_unaligned(x + j) - B::load_unaligned(shift + j)));
+    for (; j + W <= n; j += W) on_batch(j, kernels::exp(B::load_unaligned(x + j) - B::load_unaligned(shift + j)));
     for (; j < n; ++j) on_scalar(j, std::exp(x[j] - shift[j]));
   }
 }

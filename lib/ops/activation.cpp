@@ -13,6 +13,7 @@
 
 #include "descent/autograd/function.hpp"
 #include "kernels/elementwise.hpp"
+#include "kernels/math.hpp"
 #include "kernels/softmax.hpp"
 
 namespace descent {
@@ -71,7 +72,7 @@ Tensor sigmoid(const Tensor& x) {
   // 1/(1+exp(-x)) is stable both ways: exp(-x) overflows to inf for x << 0, giving exactly 0.
   Tensor out = kernels::unary_values("sigmoid", x, [](auto&& v) {
     using T = value_t<decltype(v)>;
-    return T(1) / (T(1) + xt::exp(-v));
+    return T(1) / (T(1) + kernels::exp(-v));
   });
   // d(sigmoid x)/dx = s(1-s), from the saved output
   return record("sigmoid", out, {x}, [s = out.detach()](const Tensor& g) {
@@ -99,7 +100,7 @@ Tensor gelu(const Tensor& x) {
   // x·Φ(x) = x/2 · (1 + erf(x/√2)), the formula PyTorch uses.
   Tensor out = kernels::unary_values("gelu", x, [](auto&& v) {
     using T = value_t<decltype(v)>;
-    return T(0.5) * v * (T(1) + xt::erf(v * (T(1) / std::numbers::sqrt2_v<T>)));
+    return T(0.5) * v * (T(1) + kernels::erf(v * (T(1) / std::numbers::sqrt2_v<T>)));
   });
   // d(gelu x)/dx = Φ(x) + x·φ(x), φ(x) = exp(-x²/2)/√(2π)
   return record("gelu", out, {x}, [xs = x.detach()](const Tensor& g) {
@@ -108,7 +109,8 @@ Tensor gelu(const Tensor& x) {
       // static: the returned expression holds named scalars by reference (found by ASan)
       static constexpr T inv_sqrt2 = T(1) / std::numbers::sqrt2_v<T>;
       static constexpr T inv_sqrt_2pi = std::numbers::inv_sqrtpi_v<T> * inv_sqrt2;
-      return gv * (T(0.5) * (T(1) + xt::erf(xv * inv_sqrt2)) + xv * xt::exp(T(-0.5) * xv * xv) * inv_sqrt_2pi);
+      return gv * (T(0.5) * (T(1) + kernels::erf(xv * inv_sqrt2)) +
+                   xv * kernels::exp(T(-0.5) * xv * xv) * inv_sqrt_2pi);
     })};
   });
 }
@@ -118,14 +120,14 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
   DESCENT_CHECK(std::isfinite(beta) && beta != 0, "softplus", "invalid beta ", beta, " (must be a finite number other than 0)");
   Tensor out = kernels::unary_values("softplus", x, [beta, threshold](auto&& v) {
     using T = value_t<decltype(v)>;
-    return xt::where(v * T(beta) > T(threshold), v, xt::log1p(xt::exp(v * T(beta))) / T(beta));
+    return xt::where(v * T(beta) > T(threshold), v, xt::log1p(kernels::exp(v * T(beta))) / T(beta));
   });
   // d(softplus x)/dx = sigmoid(beta·x) = 1/(1 + exp(-beta·x)); 1 where linear. (One expression:
   // a named sub-expression would be held by reference and die with the lambda's frame.)
   return record("softplus", out, {x}, [xs = x.detach(), beta, threshold](const Tensor& g) {
     return Grads{unary_grad("softplus_backward", g, xs, [beta, threshold](auto&& gv, auto&& xv) {
       using T = value_t<decltype(gv)>;
-      return xt::where(xv * T(beta) > T(threshold), gv, gv / (T(1) + xt::exp(xv * T(-beta))));
+      return xt::where(xv * T(beta) > T(threshold), gv, gv / (T(1) + kernels::exp(xv * T(-beta))));
     })};
   });
 }

@@ -15,6 +15,7 @@
 #include "descent/ops/shape.hpp"
 #include "detail/dispatch.hpp"
 #include "kernels/elementwise.hpp"
+#include "kernels/math.hpp"
 #include "kernels/reduce.hpp"
 #include "kernels/softmax.hpp"
 #include "ops/loss_common.hpp"
@@ -230,7 +231,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
   check_same_shape(op, logits, target);
   const Tensor losses = kernels::zip_values(op, logits, target, [](auto&& x, auto&& y) {
     using T = value_t<decltype(x)>;
-    return xt::maximum(x, T(0)) - x * y + xt::log1p(xt::exp(-xt::abs(x)));
+    return xt::maximum(x, T(0)) - x * y + xt::log1p(kernels::exp(-xt::abs(x)));
   });
   // dloss/dx = sigmoid(x) - y, dloss/dy = -x; 1/(1 + exp(-x)) is stable both ways (exp(-x) = inf
   // for x << 0 gives exactly 0)
@@ -238,7 +239,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
   Tensor elementwise = record(op, losses, {logits, target}, [x, y, op](const Tensor& g) {
     const Tensor dx = kernels::ternary_values(op, g, x, y, [](auto&& gv, auto&& xv, auto&& yv) {
       using T = value_t<decltype(xv)>;
-      return gv * (T(1) / (T(1) + xt::exp(-xv)) - yv);
+      return gv * (T(1) / (T(1) + kernels::exp(-xv)) - yv);
     });
     const Tensor dy = kernels::zip_values(op, g, x, [](auto&& gv, auto&& xv) { return -(gv * xv); });
     return Grads{dx, dy};

@@ -54,8 +54,11 @@ BOOST_AUTO_TEST_CASE(linear_has_pytorch_shapes_and_initialisation) {
 
 BOOST_AUTO_TEST_CASE(linear_computes_x_wt_plus_b_and_gradchecks) {
   nn::Linear fc(3, 2, {.dtype = float64});
-  fc.weight.copy_(tensor({{1, 2, 3}, {4, 5, 6}}, float64));
-  fc.bias.copy_(tensor({0.5, -0.5}, float64));
+  {
+    NoGradGuard no_grad;  // parameters are written in place only with recording off, as in PyTorch
+    fc.weight.copy_(tensor({{1, 2, 3}, {4, 5, 6}}, float64));
+    fc.bias.copy_(tensor({0.5, -0.5}, float64));
+  }
   check_values(fc(tensor({{1, 0, -1}, {2, 1, 0}}, float64)), {{-1.5, -2.5}, {4.5, 12.5}});
   check_values(fc(tensor({1, 0, -1}, float64)), {-1.5, -2.5});  // unbatched
   Tensor x = tensor({{1, 2, 3}, {-1, 0, 4}}, float64);
