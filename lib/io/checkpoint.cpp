@@ -123,20 +123,20 @@ zip_int64_t read_member(void* state, void* data, zip_uint64_t length, zip_source
         m.data = data::npy_data(m.value);
         m.at = 0;
         return 0;
-      case ZIP_SOURCE_READ: {
+      case ZIP_SOURCE_READ: {  // the header's bytes, then the data's
         const std::size_t total = m.header.size() + m.data_bytes;
-        const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(length), total - m.at);
         auto* out = static_cast<char*>(data);
-        for (std::size_t done = 0; done < n;) {
-          const std::size_t at = m.at + done;
-          const std::size_t in_header = at < m.header.size() ? m.header.size() - at : 0;
-          const std::size_t piece = in_header ? std::min(in_header, n - done) : n - done;
-          const char* from = in_header ? m.header.data() + at
-                                       : static_cast<const char*>(m.data.impl().data) + (at - m.header.size());
-          std::memcpy(out + done, from, piece);
-          done += piece;
+        std::size_t n = 0;
+        while (n < length && m.at < total) {
+          const bool in_header = m.at < m.header.size();
+          const char* from = in_header ? m.header.data() + m.at
+                                       : static_cast<const char*>(m.data.impl().data) + (m.at - m.header.size());
+          const std::size_t piece =
+              std::min<std::size_t>((in_header ? m.header.size() : total) - m.at, static_cast<std::size_t>(length) - n);
+          std::memcpy(out + n, from, piece);
+          n += piece;
+          m.at += piece;
         }
-        m.at += n;
         return static_cast<zip_int64_t>(n);
       }
       case ZIP_SOURCE_CLOSE: m.data = Tensor(); return 0;
@@ -167,7 +167,8 @@ void write_npz(const Arrays& arrays, const std::filesystem::path& path) {
   }
   Output out(path);
   if (arrays.empty()) {  // libzip writes nothing at all for an empty archive; numpy.savez the end record alone
-    out.file.write("PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 22);
+    const std::string end_record = std::string("PK\x05\x06", 4) + std::string(18, '\0');
+    out.file.write(end_record.data(), end_record.size());
     out.file.commit();
     return;
   }
@@ -220,7 +221,8 @@ class NpzReader {
     data::NpyHeader header;
   };
 
-  /// The archive of `source` (`bytes` long, which it now owns); `file` names it in errors.
+  /// The archive `source` holds (`bytes` long); the reader takes `source` over. `file` names the
+  /// archive in errors.
   NpzReader(zip_source_t* source, std::uint64_t bytes, const std::string& file) : file_(file) {
     zip_error_t error;
     zip_error_init(&error);

@@ -4,13 +4,10 @@
 #include "support/check.hpp"
 
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -20,10 +17,14 @@
 #include "descent/io/checkpoint.hpp"
 #include "descent/nn.hpp"
 #include "descent/optim.hpp"
+#include "io/write_conditions.hpp"
 
 using namespace descent;
 using descent::testing::check_error;
 using descent::testing::check_values;
+using descent::testing::FileSizeLimit;
+using descent::testing::mode_of;
+using descent::testing::UmaskGuard;
 namespace fs = std::filesystem;
 
 // Every call of umask() in this process, counted (this definition takes the place of the C
@@ -68,28 +69,6 @@ void write_bytes(const fs::path& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
-
-/// Sets the umask for one scope.
-struct UmaskGuard {
-  mode_t previous;
-  explicit UmaskGuard(mode_t mask) : previous(::umask(mask)) {}
-  ~UmaskGuard() { ::umask(previous); }
-};
-
-/// Files written beyond `bytes` fail with EFBIG ("File too large") for one scope.
-struct FileSizeLimit {
-  rlimit previous{};
-  void (*handler)(int);
-  explicit FileSizeLimit(rlim_t bytes) : handler(std::signal(SIGXFSZ, SIG_IGN)) {  // EFBIG, not the signal
-    BOOST_REQUIRE(::getrlimit(RLIMIT_FSIZE, &previous) == 0);
-    const rlimit limit{bytes, previous.rlim_max};
-    BOOST_REQUIRE(::setrlimit(RLIMIT_FSIZE, &limit) == 0);
-  }
-  ~FileSizeLimit() {
-    ::setrlimit(RLIMIT_FSIZE, &previous);
-    std::signal(SIGXFSZ, handler);
-  }
-};
 
 /// Same shape, dtype and bytes.
 bool identical(const Tensor& a, const Tensor& b) {
@@ -541,11 +520,8 @@ BOOST_AUTO_TEST_CASE(saving_leaves_the_umask_alone_and_follows_it) {
     io::save(net, dir / "net.npz");
     io::save(sgd, dir / "sgd.npz");
     BOOST_TEST(umask_calls == calls);  // not read, not changed, not even for a moment
-    for (const char* name : {"net.npz", "sgd.npz"}) {
-      struct stat about;
-      BOOST_REQUIRE(::stat((dir / name).c_str(), &about) == 0);
-      BOOST_TEST((about.st_mode & 0777) == (0666 & ~mask), name << " with umask " << mask);
-    }
+    for (const char* name : {"net.npz", "sgd.npz"})
+      BOOST_TEST(mode_of((dir / name).c_str()) == (0666 & ~mask), name << " with umask " << mask);
   }
 }
 
