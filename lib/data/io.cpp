@@ -82,9 +82,9 @@ namespace {
 
 /// `<path>.tmp-<pid>-<8 random hex digits>`: unique per process and attempt, and recognisable.
 std::string temporary_name(const std::filesystem::path& path) {
-  static std::random_device entropy;
-  char suffix[32];
-  std::snprintf(suffix, sizeof suffix, ".tmp-%ld-%08x", static_cast<long>(::getpid()), static_cast<unsigned>(entropy()));
+  char suffix[32];  // (a random_device per call: sharing one between threads is not safe)
+  std::snprintf(suffix, sizeof suffix, ".tmp-%ld-%08x", static_cast<long>(::getpid()),
+                static_cast<unsigned>(std::random_device{}()));
   return path.string() + suffix;
 }
 
