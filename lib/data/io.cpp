@@ -1,12 +1,18 @@
 #include "data/io.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <climits>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <random>
 
 #include "descent/error.hpp"
 #include "detail/buffer.hpp"
@@ -72,12 +78,79 @@ std::string read_file(const std::filesystem::path& path, const char* op) {
   return bytes;
 }
 
+namespace {
+
+/// `<path>.tmp-<pid>-<8 random hex digits>`: unique per process and attempt, and recognisable.
+std::string temporary_name(const std::filesystem::path& path) {
+  char suffix[32];  // (a random_device per call: sharing one between threads is not safe)
+  std::snprintf(suffix, sizeof suffix, ".tmp-%ld-%08x", static_cast<long>(::getpid()),
+                static_cast<unsigned>(std::random_device{}()));
+  return path.string() + suffix;
+}
+
+}  // namespace
+
+AtomicFile::AtomicFile(const std::filesystem::path& path, const char* op) : path_(path), op_(op) {
+  for (int attempt = 0; fd_ < 0; ++attempt) {
+    temporary_ = temporary_name(path);
+    // Mode 0666: the kernel takes the umask off, as for any new file.
+    fd_ = ::open(temporary_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd_ < 0 && (errno != EEXIST || attempt == 100))
+      throw Error(concat(op_, ": cannot open ", temporary_, " for writing (", std::strerror(errno), ")"));
+  }
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!temporary_.empty()) ::unlink(temporary_.c_str());
+}
+
+void AtomicFile::fail(const std::string& what, int code) const {
+  throw Error(concat(op_, ": cannot ", what, " (", std::strerror(code), ")"));
+}
+
+void AtomicFile::write(const void* data, std::size_t size) {
+  const char* bytes = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t wrote = ::write(fd_, bytes, size);
+    if (wrote < 0 && errno == EINTR) continue;
+    if (wrote <= 0) fail("write " + temporary_, wrote < 0 ? errno : EIO);
+    bytes += wrote;
+    size -= static_cast<std::size_t>(wrote);
+  }
+}
+
+void AtomicFile::seek(std::int64_t offset, int whence) {
+  if (::lseek(fd_, static_cast<off_t>(offset), whence) < 0) fail("seek in " + temporary_, errno);
+}
+
+std::uint64_t AtomicFile::tell() const {
+  const off_t at = ::lseek(fd_, 0, SEEK_CUR);
+  if (at < 0) fail("find the position in " + temporary_, errno);
+  return static_cast<std::uint64_t>(at);
+}
+
+void AtomicFile::commit() {
+  if (::fsync(fd_) != 0) fail("flush " + temporary_ + " to disk", errno);
+  const int closed = ::close(fd_);
+  fd_ = -1;
+  if (closed != 0) fail("close " + temporary_, errno);
+  if (std::rename(temporary_.c_str(), path_.c_str()) != 0)
+    fail("rename " + temporary_ + " to " + path_.string(), errno);
+  temporary_.clear();
+  // Make the rename itself durable. Some file systems cannot flush a folder (EINVAL): nothing to do there.
+  const std::filesystem::path folder = path_.has_parent_path() ? path_.parent_path() : std::filesystem::path(".");
+  const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) fail("open the folder of " + path_.string() + " to flush it", errno);
+  const int synced = ::fsync(dir) == 0 || errno == EINVAL ? 0 : errno;
+  ::close(dir);
+  if (synced != 0) fail("flush the folder of " + path_.string() + " to disk", synced);
+}
+
 void write_file(const std::filesystem::path& path, std::string_view bytes, const char* op) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  DESCENT_CHECK(out.is_open(), op, "cannot open ", path.string(), " for writing");
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  out.close();
-  DESCENT_CHECK(!out.fail(), op, "error while writing ", path.string());
+  AtomicFile file(path, op);
+  file.write(bytes.data(), bytes.size());
+  file.commit();
 }
 
 }  // namespace descent::detail

@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "data/io.hpp"
+#include "data/npy_format.hpp"
 #include "detail/buffer.hpp"
 #include "detail/dispatch.hpp"
 #include "kernels/copy.hpp"
@@ -17,24 +18,14 @@ namespace {
 constexpr std::string_view magic = "\x93NUMPY";
 constexpr std::size_t max_dims = 32;  // NumPy's limit
 
-/// What the header dict describes.
-struct Header {
-  char byte_order = '<';  // '<' little, '>' big, '|' not applicable, '=' native
-  char kind = 'f';        // 'f' float, 'i' signed, 'u' unsigned, 'b' bool
-  std::size_t item_size = 4;
-  std::string descr;
-  bool fortran_order = false;
-  Shape shape;
-};
-
 /// A recursive-descent reader of the Python dict literal of a .npy header:
 ///   {'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }
 class HeaderParser {
  public:
   HeaderParser(std::string_view text, const char* op, const std::string& name) : text_(text), op_(op), name_(name) {}
 
-  Header parse() {
-    Header header;
+  NpyHeader parse() {
+    NpyHeader header;
     bool seen_descr = false, seen_order = false, seen_shape = false;
     expect('{');
     for (;;) {
@@ -164,7 +155,7 @@ class HeaderParser {
 };
 
 /// Fills in the element type from descr, or throws for unsupported ones.
-void decode_descr(Header& header, const char* op, const std::string& name) {
+void decode_descr(NpyHeader& header, const char* op, const std::string& name) {
   const std::string& d = header.descr;
   const bool known = d.size() == 3 && std::string_view("<>|=").find(d[0]) != std::string_view::npos &&
                      std::string_view("fiub").find(d[1]) != std::string_view::npos && d[2] >= '1' && d[2] <= '8';
@@ -183,7 +174,7 @@ void decode_descr(Header& header, const char* op, const std::string& name) {
 }
 
 /// Calls f with a value of the file's element type (bool files read as uint8 bytes).
-template <class F> void dispatch_element(const Header& h, F&& f) {
+template <class F> void dispatch_element(const NpyHeader& h, F&& f) {
   if (h.kind == 'f') {
     if (h.item_size == 4) f(float{});
     else f(double{});
@@ -201,7 +192,7 @@ template <class F> void dispatch_element(const Header& h, F&& f) {
   }
 }
 
-Dtype result_dtype(const Header& h) {
+Dtype result_dtype(const NpyHeader& h) {
   if (h.kind == 'f') return h.item_size == 4 ? float32 : float64;
   return h.kind == 'b' ? boolean : int64;
 }
@@ -218,54 +209,84 @@ std::uint32_t load_little_endian(const unsigned char* p, std::size_t bytes) {
   return v;
 }
 
+/// The bytes of a .npy file in memory as a source.
+ReadBytes read_from(std::string_view bytes) {
+  return [bytes, at = std::size_t{0}](void* out, std::size_t size) mutable {
+    if (size > 0) std::memcpy(out, bytes.data() + at, size);  // (sizes are checked against bytes.size())
+    at += size;
+  };
+}
+
 Tensor parse(std::string_view bytes, const char* op, const std::string& name) {
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  const std::size_t size = bytes.size();
-  DESCENT_CHECK(size >= magic.size() && bytes.substr(0, magic.size()) == magic, op, name,
-                ": not a .npy file (it does not start with \"\\x93NUMPY\")");
+  const ReadBytes read = read_from(bytes);
+  return read_npy_data(read_npy_header(read, bytes.size(), op, name), read);
+}
+
+}  // namespace
+
+NpyHeader read_npy_header(const ReadBytes& read, std::uint64_t size, const char* op, const std::string& name) {
+  // Magic, version and the header's length: 10 bytes (version 1) or 12 (versions 2 and 3).
+  unsigned char p[12];
+  read(p, static_cast<std::size_t>(std::min<std::uint64_t>(size, 10)));
+  DESCENT_CHECK(size >= magic.size() && std::string_view(reinterpret_cast<const char*>(p), magic.size()) == magic, op,
+                name, ": not a .npy file (it does not start with \"\\x93NUMPY\")");
   DESCENT_CHECK(size >= 10, op, name, ": truncated header (", size, " bytes)");
   const unsigned major = p[6], minor = p[7];
   DESCENT_CHECK((major == 1 || major == 2 || major == 3) && minor == 0, op, name, ": unsupported format version ",
                 major, ".", minor, " (supported: 1.0, 2.0, 3.0)");
   const std::size_t length_bytes = major == 1 ? 2 : 4;
   DESCENT_CHECK(size >= 8 + length_bytes, op, name, ": truncated header (", size, " bytes)");
+  if (length_bytes == 4) read(p + 10, 2);
   const std::size_t header_length = load_little_endian(p + 8, length_bytes);
-  const std::size_t data_start = 8 + length_bytes + header_length;
+  const std::uint64_t data_start = 8 + length_bytes + header_length;
   DESCENT_CHECK(header_length <= size - 8 - length_bytes, op, name, ": truncated header: it should be ",
                 header_length, " bytes, the file holds ", size - 8 - length_bytes, " after the length field");
 
-  Header header = HeaderParser(bytes.substr(8 + length_bytes, header_length), op, name).parse();
+  std::string text(header_length, '\0');
+  if (header_length > 0) read(text.data(), header_length);
+  NpyHeader header = HeaderParser(text, op, name).parse();
   decode_descr(header, op, name);
 
   std::size_t count = 1, data_bytes = 0;
   bool overflow = false;
   for (auto d : header.shape) overflow = overflow || __builtin_mul_overflow(count, d, &count);
   overflow = overflow || __builtin_mul_overflow(count, header.item_size, &data_bytes);
-  const std::size_t available = size - data_start;
+  const std::uint64_t available = size - data_start;
   DESCENT_CHECK(!overflow && data_bytes <= available, op, name, ": truncated: shape ", to_string(header.shape),
                 " of '", header.descr, "' needs ", overflow ? std::string("more than 2^64") : std::to_string(data_bytes),
                 " bytes of data, the file holds ", available);
   DESCENT_CHECK(data_bytes == available, op, name, ": ", available - data_bytes, " bytes of trailing data after the ",
                 to_string(header.shape), " '", header.descr, "' array (", data_bytes, " bytes expected)");
+  header.dtype = result_dtype(header);
+  header.data_bytes = data_bytes;
+  detail::check_representable(header.shape, header.dtype, op, name);
+  return header;
+}
 
-  // The values in file order (row-major, or column-major for fortran_order).
-  const Dtype dtype = result_dtype(header);
-  detail::check_representable(header.shape, dtype, op, name);
+Tensor read_npy_data(const NpyHeader& header, const ReadBytes& read) {
+  // The values in file order (row-major, or column-major for fortran_order), read straight into the
+  // tensor when the file holds its element type.
+  const Dtype dtype = header.dtype;
+  const std::size_t count = header.item_size ? header.data_bytes / header.item_size : 0;
   Tensor flat = empty(header.shape, dtype);
   const bool file_big = header.byte_order == '>' || (header.byte_order == '=' && std::endian::native == std::endian::big);
   const bool swap = header.item_size > 1 && file_big != (std::endian::native == std::endian::big);
-  const unsigned char* src = p + data_start;
   dispatch_element(header, [&](auto e) {
     using S = decltype(e);
     detail::dispatch(dtype, [&](auto t) {
       using T = decltype(t);
       T* dst = flat.data<T>();
       if constexpr (std::is_same_v<S, T>) {
-        if (data_bytes > 0) std::memcpy(dst, src, data_bytes);
+        if (header.data_bytes > 0) read(dst, header.data_bytes);  // (no read into null)
         if (swap) swap_bytes(reinterpret_cast<unsigned char*>(dst), count, sizeof(S));
-      } else if constexpr (std::is_same_v<T, bool>) {
+        return;
+      }
+      std::string raw(header.data_bytes, '\0');
+      if (header.data_bytes > 0) read(raw.data(), header.data_bytes);
+      const auto* src = reinterpret_cast<const unsigned char*>(raw.data());
+      if constexpr (std::is_same_v<T, bool>) {
         for (std::size_t i = 0; i < count; ++i) dst[i] = src[i] != 0;
-      } else {
+      } else if constexpr (!std::is_same_v<S, T>) {
         for (std::size_t i = 0; i < count; ++i) {
           S value;
           std::memcpy(&value, src + i * sizeof(S), sizeof(S));
@@ -290,8 +311,6 @@ Tensor parse(std::string_view bytes, const char* op, const std::string& name) {
   return out;
 }
 
-}  // namespace
-
 Tensor read_npy(const std::filesystem::path& path) {
   const std::string bytes = detail::read_file(path, "read_npy");
   return parse(bytes, "read_npy", path.string());
@@ -299,7 +318,7 @@ Tensor read_npy(const std::filesystem::path& path) {
 
 Tensor parse_npy(std::string_view bytes, const std::string& name) { return parse(bytes, "parse_npy", name); }
 
-std::string serialize_npy(const Tensor& values) {
+std::string npy_header(const Tensor& values) {
   const char* descr = nullptr;
   switch (values.dtype()) {
     case Dtype::float32: descr = "<f4"; break;
@@ -320,9 +339,8 @@ std::string serialize_npy(const Tensor& values) {
   const std::size_t padding = 64 - (prefix + dict.size() + 1) % 64;
   const std::size_t header_length = dict.size() + padding + 1;
 
-  const std::size_t data_bytes = values.numel() * element_size(values.dtype());
   std::string out;
-  out.reserve(prefix + header_length + data_bytes);
+  out.reserve(prefix + header_length);
   out += magic;
   out += static_cast<char>(v2 ? 2 : 1);
   out += '\0';
@@ -330,16 +348,35 @@ std::string serialize_npy(const Tensor& values) {
   out += dict;
   out.append(padding, ' ');
   out += '\n';
-  const std::size_t data_start = out.size();
-  out.resize(data_start + data_bytes);
-  if (data_bytes > 0) kernels::copy_to_contiguous(values, out.data() + data_start);  // (no memcpy from null)
-  if constexpr (std::endian::native == std::endian::big)
-    swap_bytes(reinterpret_cast<unsigned char*>(out.data() + data_start), values.numel(), element_size(values.dtype()));
+  return out;
+}
+
+Tensor npy_data(const Tensor& values) {
+  const Tensor data = values.detach().contiguous();
+  if constexpr (std::endian::native == std::endian::big) {
+    Tensor swapped = data.clone();
+    swap_bytes(static_cast<unsigned char*>(swapped.impl().data), swapped.numel(), element_size(swapped.dtype()));
+    return swapped;
+  }
+  return data;
+}
+
+std::string serialize_npy(const Tensor& values) {
+  const Tensor data = npy_data(values);
+  const std::size_t data_bytes = data.numel() * element_size(data.dtype());
+  std::string out = npy_header(values);
+  if (data_bytes > 0) out.append(static_cast<const char*>(data.impl().data), data_bytes);  // (no copy from null)
   return out;
 }
 
 void write_npy(const std::filesystem::path& path, const Tensor& values) {
-  detail::write_file(path, serialize_npy(values), "write_npy");
+  // Written from the tensor's own memory (no copy of the file in memory when it is contiguous).
+  const std::string header = npy_header(values);
+  const Tensor data = npy_data(values);
+  detail::AtomicFile file(path, "write_npy");
+  file.write(header.data(), header.size());
+  if (data.numel() > 0) file.write(data.impl().data, data.numel() * element_size(data.dtype()));
+  file.commit();
 }
 
 }  // namespace descent::data

@@ -2,11 +2,8 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <system_error>
 
-#include <unistd.h>
-
+#include "data/io.hpp"
 #include "descent/error.hpp"
 
 namespace descent::plot::svg {
@@ -99,26 +96,7 @@ void Writer::text(double x, double y, std::string_view content, const TextStyle&
 std::string Writer::str() const { return out_ + "</svg>\n"; }
 
 void save(const std::filesystem::path& path, std::string_view content, const char* op) {
-  std::filesystem::path temp = path;
-  temp += ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    DESCENT_CHECK(out.is_open(), op, "cannot open ", temp.string(), " for writing");
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.close();
-    if (out.fail()) {
-      std::error_code ignored;
-      std::filesystem::remove(temp, ignored);
-      DESCENT_CHECK(false, op, "error while writing ", temp.string());
-    }
-  }
-  std::error_code error;
-  std::filesystem::rename(temp, path, error);
-  if (error) {
-    std::error_code ignored;
-    std::filesystem::remove(temp, ignored);
-    DESCENT_CHECK(false, op, "cannot rename ", temp.string(), " to ", path.string(), ": ", error.message());
-  }
+  detail::write_file(path, content, op);
 }
 
 }  // namespace descent::plot::svg

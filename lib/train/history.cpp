@@ -1,13 +1,11 @@
 #include "descent/train/history.hpp"
 
-#include <unistd.h>
-
 #include <charconv>
+#include <cstdio>
 #include <cmath>
-#include <fstream>
 #include <limits>
-#include <system_error>
 
+#include "data/io.hpp"
 #include "descent/error.hpp"
 
 namespace descent::train {
@@ -123,34 +121,6 @@ std::string json_string(const std::string& text) {
 
 std::string json_number(double value) { return std::isfinite(value) ? shortest(value) : "null"; }
 
-/// Writes `text` to a temporary file next to `path`, then renames it over `path`: readers see the
-/// old file or the new one, never half of it.
-void write_atomically(const fs::path& path, const std::string& text, const char* op) {
-  std::string name = path.filename().string();  // appended, not "." + name: GCC 12 warns (-Wrestrict)
-  name.insert(0, 1, '.');
-  name += ".tmp";
-  name += std::to_string(::getpid());
-  const fs::path temp = path.parent_path() / name;
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    DESCENT_CHECK(out, op, "cannot write ", path.string(), " (cannot create ", temp.string(), ")");
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    out.close();
-    if (!out) {
-      std::error_code ignored;
-      fs::remove(temp, ignored);
-      DESCENT_CHECK(false, op, "cannot write ", path.string());
-    }
-  }
-  std::error_code error;
-  fs::rename(temp, path, error);
-  if (error) {
-    std::error_code ignored;
-    fs::remove(temp, ignored);
-    DESCENT_CHECK(false, op, "cannot write ", path.string(), ": ", error.message());
-  }
-}
-
 }  // namespace
 
 std::string History::to_csv() const {
@@ -185,8 +155,8 @@ std::string History::to_json() const {
   return out;
 }
 
-void History::write_csv(const fs::path& path) const { write_atomically(path, to_csv(), "History.write_csv"); }
+void History::write_csv(const fs::path& path) const { detail::write_file(path, to_csv(), "History.write_csv"); }
 
-void History::write_json(const fs::path& path) const { write_atomically(path, to_json(), "History.write_json"); }
+void History::write_json(const fs::path& path) const { detail::write_file(path, to_json(), "History.write_json"); }
 
 }  // namespace descent::train

@@ -5,6 +5,7 @@
 
 #include "data/temp_dir.hpp"
 #include "descent/data/npy.hpp"
+#include "io/write_conditions.hpp"
 
 using namespace descent;
 using descent::testing::check_error;
@@ -212,6 +213,41 @@ BOOST_AUTO_TEST_CASE(every_truncation_and_corruption_is_an_error_not_a_crash) {
     } catch (const Error&) {
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(write_npy_is_atomic_and_says_why) {
+  TempDir dir("npy");
+  const auto file = dir / "x.npy";
+  data::write_npy(file, tensor({1.0, 2.0}));
+  const std::string before = testing::read_bytes(file);
+  // Every failure names the file and the system's reason, and leaves the old file as it was.
+  check_error([&] { data::write_npy(dir / "no-such-dir" / "x.npy", tensor({1.0})); },
+              "write_npy: cannot open " + (dir / "no-such-dir" / "x.npy").string() + ".tmp-");
+  check_error([&] { data::write_npy(dir / "no-such-dir" / "x.npy", tensor({1.0})); },
+              " for writing (No such file or directory)");
+  std::filesystem::create_directory(dir / "folder.npy");
+  check_error([&] { data::write_npy(dir / "folder.npy", tensor({1.0})); },
+              " to " + (dir / "folder.npy").string() + " (Is a directory)");
+  {
+    testing::FileSizeLimit limit(4096);  // the disk fills up half-way through 80 KB
+    check_error([&] { data::write_npy(file, zeros({10000}, float64)); }, "write_npy: cannot write " + file.string());
+    check_error([&] { data::write_npy(file, zeros({10000}, float64)); }, "(File too large)");
+  }
+  BOOST_TEST(testing::read_bytes(file) == before);
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path())) ++files;
+  BOOST_TEST(files == 2u);  // x.npy and folder.npy: no temporary left behind
+
+  // A new file gets the mode the umask gives any new file; the umask is left as it was.
+  {
+    testing::UmaskGuard mask(027);
+    data::write_npy(dir / "y.npy", tensor({1.0}));
+    BOOST_TEST(testing::mode_of((dir / "y.npy").c_str()) == 0640u);
+    BOOST_TEST(::umask(027) == 027u);
+  }
+  // Streamed from the tensor's memory: a transposed view is written in row-major order.
+  data::write_npy(dir / "t.npy", transpose(reshape(arange(6.0, float64), {2, 3})));
+  check_values(data::read_npy(dir / "t.npy"), {{0, 3}, {1, 4}, {2, 5}});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -90,7 +90,7 @@ BOOST_AUTO_TEST_CASE(write_files_atomically) {
     ++files;
   }
   BOOST_TEST(files == 2u);  // no temporary file left behind
-  check_error([&] { h.write_csv(dir / "missing-folder" / "h.csv"); }, "History.write_csv: cannot write");
+  check_error([&] { h.write_csv(dir / "missing-folder" / "h.csv"); }, "History.write_csv: cannot open");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -24,7 +24,8 @@ Tensor read_npy(const std::filesystem::path& path);
 Tensor parse_npy(std::string_view bytes, const std::string& name = "<memory>");
 
 /// Writes a float32, float64, int64 or bool tensor as a .npy file (version 1.0 header, the
-/// same bytes numpy.save writes).
+/// same bytes numpy.save writes). Atomically: a temporary file `<path>.tmp-<pid>-<random>` beside
+/// it, flushed to disk and renamed over `path`; a failed write leaves `path` as it was and says why.
 void write_npy(const std::filesystem::path& path, const Tensor& values);
 
 /// The bytes write_npy writes.

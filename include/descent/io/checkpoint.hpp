@@ -11,10 +11,15 @@
 // A model's arrays are named after its dotted parameter names ("0.weight", "encoder.fc.bias"); an
 // optimizer's after Optimizer::state_tensors() ("group0.lr", "group0.param1.exp_avg").
 //
-// Saving is atomic: the archive goes to a temporary file in the same folder, is flushed to disk and
-// renamed over `path`; on failure the old file is left untouched. Loading checks everything before
-// changing anything: every missing or unexpected array, wrong shape and wrong dtype is reported in
-// one descent::Error naming the file, as are corrupt or truncated archives.
+// Both stream one array at a time between the tensors and the file: saving needs no memory for the
+// archive, loading one model's worth (new tensors, copied in once every array has been read).
+//
+// Saving is atomic: the archive goes to a new temporary file `<path>.tmp-<pid>-<random>` in the same
+// folder (mode 0666 less the umask), is flushed to disk and renamed over `path`; on failure the old
+// file is left untouched and the error says why (the system's reason). Loading checks everything
+// before changing anything: every missing or unexpected array, wrong shape and wrong dtype is
+// reported in one descent::Error naming the file, as are files that are not zip archives (0 bytes
+// included) and corrupt or truncated archives.
 #include <filesystem>
 #include <string>
 #include <string_view>
