@@ -115,15 +115,17 @@ Tensor Tensor::clone() const {
 
 namespace {
 // Casting a float to int64 truncates toward zero (like PyTorch) when the result fits; for NaN, ±inf
-// and values outside [-2^63, 2^63) it is undefined behaviour (PyTorch returns garbage): refuse them.
+// and values outside [-2^63, 2^63) it is undefined behaviour (PyTorch returns INT64_MIN): refuse them.
 template <class From> void check_fits_int64(const From* values, const Tensor& t) {
-  for (std::size_t i = 0, n = t.numel(); i < n; ++i) {
-    if (values[i] >= From(-0x1p63) && values[i] < From(0x1p63)) continue;  // false for NaN
-    const auto index = xt::unravel_index(i, t.shape());
-    throw Error(detail::concat("to(int64): value ", values[i], " at index ", to_string(Shape(index.begin(), index.end())),
-                               " of a ", to_string(t.dtype()), " ", to_string(t.shape()),
-                               " tensor cannot be converted to int64 (finite values in [-2^63, 2^63) only)"));
-  }
+  const auto fits = [](From v) { return (v >= From(-0x1p63)) & (v < From(0x1p63)); };  // false for NaN
+  std::size_t misfits = 0;
+  for (std::size_t i = 0, n = t.numel(); i < n; ++i) misfits += !fits(values[i]);  // no branch: vectorises
+  if (misfits == 0) return;
+  const auto i = static_cast<std::size_t>(std::find_if_not(values, values + t.numel(), fits) - values);
+  const auto index = xt::unravel_index(i, t.shape());
+  throw Error(detail::concat("to(int64): value ", values[i], " at index ", to_string(Shape(index.begin(), index.end())),
+                             " of a ", to_string(t.dtype()), " ", to_string(t.shape()),
+                             " tensor cannot be converted to int64 (finite values in [-2^63, 2^63) only)"));
 }
 }  // namespace
 
