@@ -1,5 +1,7 @@
 // Factory functions: new tensors from shapes, values and ranges.
+#include <algorithm>
 #include <cmath>
+#include <new>
 
 #include "descent/tensor.hpp"
 #include "detail/buffer.hpp"
@@ -16,6 +18,9 @@ Tensor empty(const Shape& shape, Dtype dtype) {
 }
 
 Tensor full(const Shape& shape, double value, Dtype dtype) {
+  // Casting NaN, ±inf or a value beyond int64 to int64 is undefined behaviour (PyTorch refuses it too).
+  DESCENT_CHECK(dtype != int64 || (value >= -0x1p63 && value < 0x1p63), "full", "value ", value,
+                " cannot be an int64 (finite values in [-2^63, 2^63) only)");
   Tensor out = empty(shape, dtype);
   detail::dispatch(dtype, [&](auto e) {
     using T = decltype(e);
@@ -33,10 +38,28 @@ Tensor full_like(const Tensor& like, double value) { return full(like.shape(), v
 Tensor arange(double end, Dtype dtype) { return arange(0, end, 1, dtype); }
 
 Tensor arange(double start, double end, double step, Dtype dtype) {
+  DESCENT_CHECK(std::isfinite(start) && std::isfinite(end), "arange", "start and end must be finite, got ", start,
+                " and ", end);
   DESCENT_CHECK(step != 0 && std::isfinite(step), "arange", "step must be finite and non-zero, got ", step);
-  const double count = std::ceil((end - start) / step);
-  const std::size_t n = count > 0 ? static_cast<std::size_t>(count) : 0;
-  Tensor out = empty({n}, dtype);
+  // Finite bounds can still give an infinite count (end - start overflows, or a tiny step):
+  // check the count before it is cast to size_t, where anything at or beyond 2^64 is undefined.
+  const double count = std::max(0.0, std::ceil((end - start) / step));
+  DESCENT_CHECK(count < 0x1p63 && detail::addressable({static_cast<std::size_t>(count)}, element_size(dtype)),
+                "arange", "from ", start, " to ", end, " by ", step, " is ", count, " values of ", to_string(dtype),
+                ": too many to address");
+  const auto n = static_cast<std::size_t>(count);
+  // The first and last values are the extremes; int64 must hold them (casting beyond is undefined).
+  const double last = start + static_cast<double>(n ? n - 1 : 0) * step;
+  DESCENT_CHECK(dtype != int64 || n == 0 || (std::min(start, last) >= -0x1p63 && std::max(start, last) < 0x1p63),
+                "arange", "values from ", start, " to ", last, " do not fit in int64 ([-2^63, 2^63))");
+  Tensor out;
+  try {
+    out = empty({n}, dtype);
+  } catch (const std::bad_alloc&) {
+    throw Error(detail::concat("arange: from ", start, " to ", end, " by ", step, " is ", n, " values of ",
+                               to_string(dtype), " (", static_cast<double>(n * element_size(dtype)),
+                               " bytes): out of memory"));
+  }
   detail::dispatch(dtype, [&](auto e) {
     using T = decltype(e);
     T* d = out.data<T>();

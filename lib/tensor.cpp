@@ -84,6 +84,22 @@ Tensor Tensor::clone() const {
   return autograd::record("clone", out, {*this}, [](const Tensor& grad) { return std::vector<Tensor>{grad}; });
 }
 
+namespace {
+// Casting a float to int64 truncates toward zero (like PyTorch) when the result fits; for NaN, ±inf
+// and values outside [-2^63, 2^63) it is undefined behaviour (PyTorch returns INT64_MIN): refuse them.
+template <class From> void check_fits_int64(const From* values, const Tensor& t) {
+  const auto fits = [](From v) { return (v >= From(-0x1p63)) & (v < From(0x1p63)); };  // false for NaN
+  std::size_t misfits = 0;
+  for (std::size_t i = 0, n = t.numel(); i < n; ++i) misfits += !fits(values[i]);  // no branch: vectorises
+  if (misfits == 0) return;
+  const auto i = static_cast<std::size_t>(std::find_if_not(values, values + t.numel(), fits) - values);
+  const auto index = xt::unravel_index(i, t.shape());
+  throw Error(detail::concat("to(int64): value ", values[i], " at index ", to_string(Shape(index.begin(), index.end())),
+                             " of a ", to_string(t.dtype()), " ", to_string(t.shape()),
+                             " tensor cannot be converted to int64 (finite values in [-2^63, 2^63) only)"));
+}
+}  // namespace
+
 Tensor Tensor::to(Dtype target) const {
   if (target == dtype()) return *this;
   Tensor src = contiguous();
@@ -94,6 +110,7 @@ Tensor Tensor::to(Dtype target) const {
       using To = decltype(to);
       const From* s = static_cast<const From*>(src.impl().data);
       To* d = static_cast<To*>(out.impl().data);
+      if constexpr (std::is_floating_point_v<From> && std::is_same_v<To, std::int64_t>) check_fits_int64(s, src);
       for (std::size_t i = 0, n = numel(); i < n; ++i) d[i] = static_cast<To>(s[i]);
     });
   });

@@ -1,7 +1,10 @@
 #include "descent/data/csv.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <string_view>
 
 #include "data/io.hpp"
@@ -29,6 +32,55 @@ void split(std::string_view line, char delimiter, std::vector<std::string_view>&
     cells.push_back(line.substr(0, at));
     line.remove_prefix(at + 1);
   }
+}
+
+/// The length of the UTF-8 sequence that `s` starts with, or 0 if it does not start with one
+/// (RFC 3629: no overlong forms, surrogates or code points beyond U+10FFFF).
+std::size_t utf8_length(std::string_view s) {
+  const auto byte = [&](std::size_t i) -> unsigned { return i < s.size() ? static_cast<unsigned char>(s[i]) : 0; };
+  const unsigned lead = byte(0);
+  std::size_t length = 0;
+  unsigned low = 0x80, high = 0xBF;  // the range of the second byte
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;   // overlong
+    if (lead == 0xED) high = 0x9F;  // surrogates
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;   // overlong
+    if (lead == 0xF4) high = 0x8F;  // beyond U+10FFFF
+  }
+  if (length == 0 || byte(1) < low || byte(1) > high) return 0;
+  for (std::size_t i = 2; i < length; ++i)
+    if (byte(i) < 0x80 || byte(i) > 0xBF) return 0;
+  return length;
+}
+
+/// A cell (or header name) in double quotes, as error messages show it: cut after 40 characters
+/// (then "…"), with control bytes and bytes that are not UTF-8 written as \xNN, so that a binary
+/// file or a megabyte-long cell still gives a one-line, readable message.
+std::string quote(std::string_view text) {
+  constexpr std::size_t shown = 40;
+  std::string out = "\"";
+  for (std::size_t characters = 0; !text.empty(); ++characters) {
+    if (characters == shown) {
+      out += "\u2026";  // …
+      break;
+    }
+    const auto u = static_cast<unsigned char>(text.front());
+    const std::size_t length = u >= 0x20 && u < 0x7f ? 1 : utf8_length(text);
+    if (length > 0) {
+      out += text.substr(0, length);
+      text.remove_prefix(length);
+    } else {
+      constexpr char digits[] = "0123456789abcdef";
+      out += std::string("\\x") + digits[u >> 4] + digits[u & 15];
+      text.remove_prefix(1);
+    }
+  }
+  return out + "\"";
 }
 
 /// Walks the lines of a text, numbering them from 1 and skipping blank ones.
@@ -59,16 +111,75 @@ class Lines {
 };
 
 std::string column_label(std::size_t column, const std::vector<std::string>& names) {
-  return detail::concat("column ", column + 1, " (\"", names[column], "\")");
+  return detail::concat("column ", column + 1, " (", quote(names[column]), ")");
 }
 
 /// A parsed file: the header and the chosen columns' values, row-major (rows, chosen.size()).
 struct Parsed {
   std::vector<std::string> names;
   std::vector<std::size_t> chosen;
-  std::vector<double> values;
+  std::vector<double> values;          // when read as floating point
+  std::vector<std::int64_t> integers;  // when read as int64: exactly, not through double
   std::size_t rows = 0;
 };
+
+/// For a number that from_chars found beyond double's range: whether it is tiny (it underflows)
+/// rather than huge, i.e. its first significant digit lies right of the decimal point once the
+/// exponent is applied. `number` has from_chars' syntax: [-]digits[.digits][e[+-]digits].
+bool is_tiny(std::string_view number) {
+  const auto e = number.find_first_of("eE");
+  long long exponent = 0;  // saturated far beyond any power of ten the digits themselves can add
+  if (e != std::string_view::npos) {
+    for (char c : number.substr(e + 1))
+      if (c >= '0' && c <= '9') exponent = std::min(exponent * 10 + (c - '0'), 1'000'000'000'000'000LL);
+    if (number.substr(e + 1).starts_with('-')) exponent = -exponent;
+  }
+  const std::string_view mantissa = number.substr(0, e);
+  const auto first = mantissa.find_first_of("123456789");
+  if (first == std::string_view::npos) return true;  // zero (never out of range)
+  const auto point = std::min(mantissa.find('.'), mantissa.size());
+  // The power of ten of the first significant digit: 2 for "123.4", -3 for "0.001".
+  const long long power = first < point ? static_cast<long long>(point - first - 1)
+                                        : -static_cast<long long>(first - point);
+  return power + exponent < 0;
+}
+
+/// `cell` as a double (from_chars' syntax, and a leading '+'). Numbers beyond double's range read as
+/// strtod, Python's float() and numpy.loadtxt read them: ±0 when tiny (1e-400), ±inf when huge (1e400).
+/// Returns what is wrong, or "" when `value` was set.
+std::string read_number(std::string_view cell, double& value) {
+  const bool plus = cell.starts_with('+');  // from_chars rejects a leading '+'
+  const std::string_view number = plus ? cell.substr(1) : cell;
+  const auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), value);
+  if (error == std::errc::invalid_argument || end != number.data() + number.size() || (plus && number.starts_with('-')))
+    return "cannot parse " + quote(cell) + " as a number";
+  if (error == std::errc::result_out_of_range) {
+    value = is_tiny(number) ? 0.0 : std::numeric_limits<double>::infinity();
+    if (number.starts_with('-')) value = -value;
+  }
+  return {};
+}
+
+/// `cell` as an int64: integers exactly; other whole numbers ("2.0", "1e3") through double, below
+/// 2^53 where double still holds every integer. Returns what is wrong, or "" when `value` was set.
+std::string read_integer(std::string_view cell, std::int64_t& value) {
+  const bool plus = cell.starts_with('+');
+  const std::string_view digits = plus ? cell.substr(1) : cell;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (end == digits.data() + digits.size() && !digits.empty() && !(plus && digits.starts_with('-'))) {
+    if (error == std::errc()) return {};
+    if (error == std::errc::result_out_of_range) return quote(cell) + " is out of int64's range [-2^63, 2^63)";
+  }
+  double number = 0;
+  if (std::string problem = read_number(cell, number); !problem.empty()) return problem;
+  if (!std::isfinite(number) || number != std::nearbyint(number))
+    return quote(cell) + " is not a whole number (int64 was asked for)";
+  if (std::abs(number) >= 0x1p53)  // 9007199254740993.0 rounds to 2^53 on its way through double
+    return quote(cell) + " is 2^53 or more in magnitude but not written as an integer, so it would be rounded: "
+                          "write its digits to read it as int64";
+  value = static_cast<std::int64_t>(number);
+  return {};
+}
 
 std::size_t resolve(const CsvColumn& column, const std::vector<std::string>& names, const char* op,
                     const std::string& file) {
@@ -82,23 +193,23 @@ std::size_t resolve(const CsvColumn& column, const std::vector<std::string>& nam
   std::size_t found = names.size();
   for (std::size_t c = 0; c < names.size(); ++c) {
     if (names[c] != column.name()) continue;
-    DESCENT_CHECK(found == names.size(), op, file, ":1: column name \"", column.name(),
-                  "\" is ambiguous: columns ", found + 1, " and ", c + 1, " both have it");
+    DESCENT_CHECK(found == names.size(), op, file, ":1: column name ", quote(column.name()),
+                  " is ambiguous: columns ", found + 1, " and ", c + 1, " both have it");
     found = c;
   }
   if (found == names.size()) {
     std::string known;
-    for (std::size_t c = 0; c < names.size(); ++c) known += (c ? ", \"" : "\"") + names[c] + "\"";
-    throw Error(detail::concat(op, ": ", file, ":1: no column named \"", column.name(), "\"; the header has ", known));
+    for (std::size_t c = 0; c < names.size(); ++c) known += (c ? ", " : "") + quote(names[c]);
+    throw Error(detail::concat(op, ": ", file, ":1: no column named ", quote(column.name()), "; the header has ", known));
   }
   return found;
 }
 
 /// Parses the header and the chosen columns (all of them when `selection` is null).
-/// `integral[k]` asks that chosen column k hold whole numbers.
+/// `integers` reads them as int64 (into `integers`), otherwise as double (into `values`).
 /// `op` and `file` name the caller and the text in error messages.
 Parsed parse(std::string_view text, const char* op, const std::string& file, const CsvOptions& options,
-             const std::vector<CsvColumn>* selection, const std::vector<bool>& integral = {}) {
+             const std::vector<CsvColumn>* selection, bool integers = false) {
   Lines lines(text);
   std::string_view line;
   std::size_t number = 0;
@@ -133,19 +244,9 @@ Parsed parse(std::string_view text, const char* op, const std::string& file, con
       std::string_view cell = trim(cells[c]);
       DESCENT_CHECK(!cell.empty(), op, file, ":", number, ": ", column_label(c, out.names),
                     ": empty cell, expected a number");
-      const bool plus = cell.front() == '+';  // from_chars rejects a leading '+'
-      const std::string_view digits = plus ? cell.substr(1) : cell;
-      double value = 0;
-      const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-      DESCENT_CHECK(error == std::errc() && end == digits.data() + digits.size() && !(plus && digits.starts_with('-')),
-                    op, file, ":", number, ": ", column_label(c, out.names), ": cannot parse \"", cell,
-                    "\" as a number", error == std::errc::result_out_of_range ? " (out of range)" : "");
-      if (!integral.empty() && integral[k]) {
-        DESCENT_CHECK(std::isfinite(value) && value == std::nearbyint(value) && std::abs(value) < 0x1p63, op, file,
-                      ":", number, ": ", column_label(c, out.names), ": \"", cell,
-                      "\" is not a whole number (int64 was asked for)");
-      }
-      out.values.push_back(value);
+      const std::string problem = integers ? read_integer(cell, out.integers.emplace_back())
+                                           : read_number(cell, out.values.emplace_back());
+      DESCENT_CHECK(problem.empty(), op, file, ":", number, ": ", column_label(c, out.names), ": ", problem);
     }
     ++out.rows;
   }
@@ -159,12 +260,16 @@ Parsed parse(std::string_view text, const char* op, const std::string& file, con
 Tensor columns_tensor(const Parsed& parsed, std::size_t begin, std::size_t end, Dtype dtype) {
   const std::size_t width = parsed.chosen.size(), count = end - begin;
   Tensor out = empty({parsed.rows, count}, dtype);
-  detail::dispatch(dtype, [&](auto e) {
-    using T = decltype(e);
-    T* d = out.data<T>();
-    for (std::size_t r = 0; r < parsed.rows; ++r)
-      for (std::size_t k = 0; k < count; ++k) *d++ = static_cast<T>(parsed.values[r * width + begin + k]);
-  });
+  const auto copy = [&](const auto& values) {
+    detail::dispatch(dtype, [&](auto e) {
+      using T = decltype(e);
+      T* d = out.data<T>();
+      for (std::size_t r = 0; r < parsed.rows; ++r)
+        for (std::size_t k = 0; k < count; ++k) *d++ = static_cast<T>(values[r * width + begin + k]);
+    });
+  };
+  if (dtype == int64) copy(parsed.integers);
+  else copy(parsed.values);
   return out;
 }
 
@@ -182,7 +287,7 @@ Batch chosen_columns(std::string_view text, const char* op, const std::string& f
                 "dtype must be float32, float64 or int64, got ", to_string(dtype));
   std::vector<CsvColumn> selection(features);
   selection.insert(selection.end(), targets.begin(), targets.end());
-  const Parsed parsed = parse(text, op, file, options, &selection, std::vector<bool>(selection.size(), dtype == int64));
+  const Parsed parsed = parse(text, op, file, options, &selection, dtype == int64);
   return {columns_tensor(parsed, 0, features.size(), dtype),
           columns_tensor(parsed, features.size(), selection.size(), dtype)};
 }

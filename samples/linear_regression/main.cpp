@@ -165,10 +165,14 @@ int main(int argc, char** argv) try {
       loss.backward();
       opt->step();
     }
-    if (epoch % report_every == 0 || epoch == 1) {
-      NoGradGuard no_grad;
-      std::printf("epoch %5d  mse %.10f\n", epoch, nn::mse_loss(model(x), y).item());
+    NoGradGuard no_grad;
+    const double epoch_mse = nn::mse_loss(model(x), y).item();
+    if (!std::isfinite(epoch_mse)) {  // diverged: every later epoch would print nan
+      std::fprintf(stderr, "linear_regression: the loss became non-finite (%s) at epoch %d: lower --lr (now %g)\n",
+                   std::isnan(epoch_mse) ? "nan" : epoch_mse > 0 ? "inf" : "-inf", epoch, s.lr);
+      return 1;
     }
+    if (epoch % report_every == 0 || epoch == 1) std::printf("epoch %5d  mse %.10f\n", epoch, epoch_mse);
   }
 
   NoGradGuard no_grad;

@@ -1,7 +1,9 @@
 // Tensor handles: creation, metadata, element access, conversions, sharing, printing, errors.
 #include "support/check.hpp"
 
+#include <cstdint>
 #include <cstring>
+#include <limits>
 
 using namespace descent;
 using descent::testing::check_error;
@@ -80,6 +82,71 @@ BOOST_AUTO_TEST_CASE(dtype_conversion) {
   check_values(f.to(int64), {1, -2});  // truncation toward zero, like C++ and NumPy's astype
   BOOST_TEST(f.to(float32).is_same(f));  // no conversion needed: same tensor
   check_values(tensor({0, 2}).to(boolean), {0, 1});
+}
+
+// float -> int64 truncates toward zero; PyTorch 1.13 (/usr/bin/python3) gives the same:
+// torch.tensor([-1.75, 1.75, -0.5]).to(torch.int64) = [-1, 1, 0];
+// torch.tensor([2.0**63 - 1024], dtype=torch.float64).to(torch.int64) = 9223372036854774784,
+// torch.tensor([-2.0**63], dtype=torch.float64).to(torch.int64) = -9223372036854775808,
+// torch.tensor([2.0**63 - 2**39]).to(torch.int64) = 9223371487098961920 (float32).
+BOOST_AUTO_TEST_CASE(float_to_int64_truncates_up_to_the_edges_of_int64) {
+  check_values(tensor({-1.75, 1.75, -0.5}, float64).to(int64), {-1, 1, 0}, 0, 0);
+  const Tensor edges = tensor({0x1p63 - 1024, -0x1p63}, float64).to(int64);
+  BOOST_TEST(edges.data<std::int64_t>()[0] == 9223372036854774784);
+  BOOST_TEST(edges.data<std::int64_t>()[1] == std::numeric_limits<std::int64_t>::min());
+  BOOST_TEST(tensor({0x1p63f - 0x1p39f}).to(int64).item<std::int64_t>() == 9223371487098961920);
+  check_values(full({2}, -1.75, int64), {-1, -1}, 0, 0);
+}
+
+// NaN, ±inf and values beyond int64 have no int64 (a C++ cast of them is undefined behaviour,
+// PyTorch returns INT64_MIN): refused, naming the value and where it is.
+BOOST_AUTO_TEST_CASE(float_to_int64_refuses_values_int64_cannot_hold) {
+  BOOST_TEST(testing::error_of([] { tensor({1, NAN, 3}).to(int64); }) ==
+             "to(int64): value nan at index (1,) of a float32 (3,) tensor cannot be converted to int64 "
+             "(finite values in [-2^63, 2^63) only)");
+  check_error([] { tensor({INFINITY}).to(int64); }, "to(int64): value inf at index (0,)");
+  check_error([] { tensor({-INFINITY}, float64).to(int64); }, "value -inf at index (0,) of a float64");
+  check_error([] { tensor({0x1p63}, float64).to(int64); }, "value 9.22337e+18 at index (0,)");
+  check_error([] { tensor({-0x1p63 - 2048}, float64).to(int64); }, "value -9.22337e+18 at index (0,)");
+  check_error([] { tensor({0x1p63f}).to(int64); }, "value 9.22337e+18 at index (0,) of a float32");
+  // The index is the tensor's own, also for a view: (1, 0) of the transpose.
+  check_error([] { transpose(tensor({{0, 1e19}, {2, 3}}, float64)).to(int64); },
+              "value 1e+19 at index (1,0) of a float64 (2,2) tensor");
+  check_error([] { tensor({2, NAN}, int64); }, "to(int64): value nan at index (1,)");
+  check_error([] { full({2}, NAN, int64); }, "full: value nan cannot be an int64 (finite values in [-2^63, 2^63) only)");
+  check_error([] { full({2}, 0x1p63, int64); }, "full: value 9.22337e+18 cannot be an int64");
+  // Other conversions are defined for every value: NaN is true, like PyTorch's .bool().
+  check_values(tensor({NAN, 0, INFINITY}).to(boolean), {1, 0, 1}, 0, 0);
+  check_values(tensor({1e300, -1e300}, float64).to(float32), {INFINITY, -INFINITY}, 0, 0);
+}
+
+// arange(0, inf) was silently empty, arange(0, 1e300) cast 1e300 to size_t (undefined).
+BOOST_AUTO_TEST_CASE(arange_refuses_bounds_and_counts_it_cannot_honour) {
+  BOOST_TEST(testing::error_of([] { arange(0, INFINITY); }) == "arange: start and end must be finite, got 0 and inf");
+  check_error([] { arange(NAN, 1); }, "arange: start and end must be finite, got nan and 1");
+  check_error([] { arange(-INFINITY, 0, 1, float64); }, "start and end must be finite, got -inf and 0");
+  check_error([] { arange(0, 1, NAN); }, "arange: step must be finite and non-zero, got nan");
+  check_error([] { arange(0, 1, INFINITY); }, "arange: step must be finite and non-zero, got inf");
+  BOOST_TEST(testing::error_of([] { arange(0, 1e300); }) ==
+             "arange: from 0 to 1e+300 by 1 is 1e+300 values of float32: too many to address");
+  check_error([] { arange(-1e308, 1e308, 1e-300, float64); }, "is inf values of float64: too many to address");
+  check_error([] { arange(0, 0x1p62, 1, float64); }, "is 4.61169e+18 values of float64: too many to address");
+  check_error([] { arange(0, 2e19, 1e18, int64); }, "arange: values from 0 to 1.9e+19 do not fit in int64");
+  check_error([] { arange(0, -2e19, -1e18, int64); }, "values from 0 to -1.9e+19 do not fit in int64");
+  check_values(arange(0, 1e19, 1e18, int64), {0, 1e18, 2e18, 3e18, 4e18, 5e18, 6e18, 7e18, 8e18, 9e18}, 0, 0);
+  BOOST_TEST(arange(0, -1, 1).numel() == 0u);  // an empty range is fine
+}
+
+// 10^18 float32 values (4e18 bytes) can be addressed but not allocated. AddressSanitizer reports
+// such a request instead of returning null, hence not there.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool address_sanitized = true;
+#else
+constexpr bool address_sanitized = false;
+#endif
+BOOST_AUTO_TEST_CASE(arange_too_large_for_memory_is_an_error, *boost::unit_test::enable_if<!address_sanitized>()) {
+  check_error([] { arange(0, 1e18); },
+              "arange: from 0 to 1e+18 by 1 is 1000000000000000000 values of float32 (4e+18 bytes): out of memory");
 }
 
 BOOST_AUTO_TEST_CASE(prints_like_numpy) {

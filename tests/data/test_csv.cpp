@@ -2,6 +2,8 @@
 #include "support/check.hpp"
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
 
 #include "data/temp_dir.hpp"
 #include "descent/data/csv.hpp"
@@ -118,12 +120,81 @@ BOOST_AUTO_TEST_CASE(bad_cells_name_file_line_and_column) {
   BOOST_TEST(error_of([&] { data::read_csv(empty_cell); }) ==
              "read_csv: " + empty_cell.string() + ":3: column 3 (\"z\"): empty cell, expected a number");
   check_error([&] { data::read_csv(dir.write("sign.csv", "x\n+-1\n")); }, ":2: column 1 (\"x\"): cannot parse \"+-1\"");
-  check_error([&] { data::read_csv(dir.write("big.csv", "x\n1e999\n")); }, "cannot parse \"1e999\" as a number (out of range)");
   check_error([&] { data::read_csv(dir.write("comma.csv", "a;b\n1,5;2\n"), {.delimiter = ';'}); },
               ":2: column 1 (\"a\"): cannot parse \"1,5\" as a number");
   // A chosen text column is reported; an unchosen one is not read.
   check_error([&] { data::read_csv(dir.write("txt.csv", "n,v\nfoo,1\n"), {"n"}, {"v"}); },
               "txt.csv:2: column 1 (\"n\"): cannot parse \"foo\" as a number");
+}
+
+// Beyond double's range, numbers read as strtod, Python's float() and numpy.loadtxt read them (they
+// were refused). Reference, /usr/bin/python3: [float(c) for c in cells] and numpy.loadtxt give
+// [0.0, -0.0, inf, -inf, 0.0, 0.0, inf, inf, 1e-310]. A float32 column gets inf beyond float32's
+// range, like numpy.float64(1e39).astype(numpy.float32).
+BOOST_AUTO_TEST_CASE(numbers_beyond_double_read_as_zero_or_infinity) {
+  const auto table = data::parse_csv(
+      "x\n1e-400\n-1e-400\n1e400\n-1e400\n2.4703282292062327e-324\n1000e-330\n0.1e310\n+1e400\n1e-310\n");
+  check_values(table.values, column({0, -0.0, INFINITY, -INFINITY, 0, 0, INFINITY, INFINITY, 1e-310}), 0, 0);
+  BOOST_TEST(std::signbit(table.values.at({1, 0})));
+  BOOST_TEST(!std::signbit(table.values.at({0, 0})));
+  const auto [x, y] = data::parse_csv("x,y\n1e39,1\n", {"x"}, {"y"}, float32);
+  BOOST_TEST(x.item() == INFINITY);
+  check_error([] { data::parse_csv("x\n1e400x\n"); }, "cannot parse \"1e400x\" as a number");
+}
+
+// int64 cells are read as integers, exactly (they went through double: 2^53 + 1 became 2^53 and
+// 2^63 - 1 was refused).
+BOOST_AUTO_TEST_CASE(int64_cells_read_exactly) {
+  const auto [x, y] = data::parse_csv("x,y\n9007199254740993,+5\n9223372036854775807,-9223372036854775808\n"
+                                      "2.0,1e3\n",
+                                      {"x"}, {"y"}, int64);
+  const std::int64_t* xs = x.data<std::int64_t>();
+  const std::int64_t* ys = y.data<std::int64_t>();
+  BOOST_TEST(xs[0] == 9007199254740993);
+  BOOST_TEST(xs[1] == std::numeric_limits<std::int64_t>::max());
+  BOOST_TEST(xs[2] == 2);
+  BOOST_TEST(ys[0] == 5);
+  BOOST_TEST(ys[1] == std::numeric_limits<std::int64_t>::min());
+  BOOST_TEST(ys[2] == 1000);
+  const auto int64_error = [](const std::string& cell) {
+    return testing::error_of([&] { data::parse_csv("v\n" + cell + "\n", {}, {"v"}, int64); });
+  };
+  BOOST_TEST(int64_error("9223372036854775808") ==
+             "parse_csv: <memory>:2: column 1 (\"v\"): \"9223372036854775808\" is out of int64's range [-2^63, 2^63)");
+  BOOST_TEST(int64_error("-9223372036854775809").find("is out of int64's range") != std::string::npos);
+  // Written with a fraction or an exponent, a number of 2^53 or more would be rounded through double.
+  BOOST_TEST(int64_error("9007199254740993.0") ==
+             "parse_csv: <memory>:2: column 1 (\"v\"): \"9007199254740993.0\" is 2^53 or more in magnitude but "
+             "not written as an integer, so it would be rounded: write its digits to read it as int64");
+  BOOST_TEST(int64_error("-1e18").find("is 2^53 or more in magnitude") != std::string::npos);
+  BOOST_TEST(int64_error("nan").find("\"nan\" is not a whole number") != std::string::npos);
+  BOOST_TEST(int64_error("inf").find("\"inf\" is not a whole number") != std::string::npos);
+  BOOST_TEST(int64_error("+-3").find("cannot parse \"+-3\" as a number") != std::string::npos);
+  BOOST_TEST(int64_error("12abc").find("cannot parse \"12abc\" as a number") != std::string::npos);
+}
+
+// A quoted cell is cut after 40 characters, and bytes that would garble a terminal or are not UTF-8
+// are escaped (a binary file's whole first line was quoted as it was).
+BOOST_AUTO_TEST_CASE(quoted_cells_are_short_and_printable) {
+  const std::string long_cell(100, 'a');
+  BOOST_TEST(testing::error_of([&] { data::parse_csv("x\n" + long_cell + "\n"); }) ==
+             "parse_csv: <memory>:2: column 1 (\"x\"): cannot parse \"" + std::string(40, 'a') +
+                 "\u2026\" as a number");
+  // Exactly 40 characters: not cut.
+  check_error([&] { data::parse_csv("x\n" + long_cell.substr(0, 40) + "\n"); },
+              "cannot parse \"" + std::string(40, 'a') + "\" as a number");
+  // Control bytes, DEL, a stray continuation byte, a truncated and an overlong sequence are escaped;
+  // valid UTF-8 ("é", "€", "😀") is kept and counts as one character.
+  check_error([] { data::parse_csv("x\n1\x01\x1b[2J\x7f\x80\xe2\x82|\xc0\xaf|\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\n"); },
+              "cannot parse \"1\\x01\\x1b[2J\\x7f\\x80\\xe2\\x82|\\xc0\\xaf|\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\" as a number");
+  check_error([] { data::parse_csv("x\n" + std::string(39, 'b') + "\xc3\xa9\xc3\xa9\n"); },
+              "\"" + std::string(39, 'b') + "\xc3\xa9\u2026\" as a number");
+  // Surrogates (U+D800 as \xed\xa0\x80) and code points beyond U+10FFFF are not UTF-8.
+  check_error([] { data::parse_csv("x\n\xed\xa0\x80\xf4\x90\x80\x80\n"); },
+              "\"\\xed\\xa0\\x80\\xf4\\x90\\x80\\x80\"");
+  // Header names are quoted the same way wherever a message shows them.
+  check_error([] { data::parse_csv("\x1b[31mred\nq\n"); }, "column 1 (\"\\x1b[31mred\"): cannot parse \"q\"");
+  check_error([] { data::parse_csv("a\tb,c\n1,2\n", {"z"}, {"c"}); }, "no column named \"z\"; the header has \"a\\x09b\", \"c\"");
 }
 
 BOOST_AUTO_TEST_CASE(ragged_rows) {

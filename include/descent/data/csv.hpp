@@ -5,9 +5,11 @@
 //   auto [x, y] = data::read_csv("iris.csv", {"sepal_length", "sepal_width"}, {"label"}, float32);
 //
 // Cells are numbers (std::from_chars syntax, locale independent; surrounding spaces allowed;
-// "nan" and "inf" accepted); quoting is not supported. CRLF line endings, a UTF-8 byte-order
-// mark and blank lines are accepted. Errors name the file, the line (1-based, the header is
-// line 1) and the column (1-based, with its name):
+// "nan" and "inf" accepted); quoting is not supported. Numbers beyond double's range read as
+// strtod, Python's float() and numpy.loadtxt read them: 1e-400 as 0 (-0 when negative), 1e400 as
+// inf. CRLF line endings, a UTF-8 byte-order mark and blank lines are accepted. Errors name the
+// file, the line (1-based, the header is line 1) and the column (1-based, with its name); a quoted
+// cell is cut after 40 characters ("…") with control and non-UTF-8 bytes written as \xNN:
 //   read_csv: data.csv:4: column 2 ("y"): cannot parse "abc" as a number
 #include <concepts>
 #include <filesystem>
@@ -53,7 +55,9 @@ class CsvColumn {
 };
 
 /// Features (rows, features.size()) and targets (rows, targets.size()) of `dtype` (float32,
-/// float64 or int64; int64 cells must hold whole numbers) from chosen columns. Only those
+/// float64 or int64) from chosen columns. int64 cells must hold whole numbers: integers are read
+/// exactly (all of [-2^63, 2^63)), others ("2.0", "1e3") only below 2^53, where double is exact.
+/// float32 cells beyond float32's range read as ±inf. Only those
 /// columns are parsed, so others may hold text. Class labels of shape (rows,) are
 /// `reshape(targets, {-1})`.
 Batch read_csv(const std::filesystem::path& path, const std::vector<CsvColumn>& features,

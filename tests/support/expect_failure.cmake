@@ -1,0 +1,20 @@
+# Passes only when a command fails (non-zero exit) with a message matching EXPECT on stderr: for
+# samples that must stop with a clear error (PASS_REGULAR_EXPRESSION alone ignores the exit code).
+#   cmake -DEXPECT=<regular expression> -P expect_failure.cmake -- <program> <arguments>...
+math(EXPR last "${CMAKE_ARGC} - 1")
+set(command)
+foreach(i RANGE ${last})
+  if(dashes_seen)
+    list(APPEND command "${CMAKE_ARGV${i}}")
+  elseif(CMAKE_ARGV${i} STREQUAL "--")
+    set(dashes_seen TRUE)
+  endif()
+endforeach()
+execute_process(COMMAND ${command} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(code EQUAL 0)
+  message(FATAL_ERROR "expected a failure, but it exited with 0:\n${out}${err}")
+endif()
+if(NOT err MATCHES "${EXPECT}")
+  message(FATAL_ERROR "it failed (${code}), but its stderr does not match \"${EXPECT}\":\n${err}")
+endif()
+message(STATUS "failed as expected (${code}): ${err}")
