@@ -4,14 +4,19 @@
 
 namespace descent {
 
-std::string to_string(const Shape& shape) {
+namespace {
+template <class List> std::string tuple_string(const List& list) {
   std::string s = "(";
-  for (std::size_t i = 0; i < shape.size(); ++i) {
+  for (std::size_t i = 0; i < list.size(); ++i) {
     if (i) s += ",";
-    s += std::to_string(shape[i]);
+    s += std::to_string(list[i]);
   }
-  return s + (shape.size() == 1 ? ",)" : ")");
+  return s + (list.size() == 1 ? ",)" : ")");
 }
+}  // namespace
+
+std::string to_string(const Shape& shape) { return tuple_string(shape); }
+std::string to_string(const Axes& axes) { return tuple_string(axes); }
 
 std::size_t numel(const Shape& shape) {
   std::size_t n = 1;

@@ -12,8 +12,9 @@ using Strides = xt::svector<std::ptrdiff_t, 4>;
 /// Axes of a reduction or permutation; negative ones count from the end.
 using Axes = std::vector<std::ptrdiff_t>;
 
-/// "(2,3)", "(4,)" or "()", the way NumPy prints shapes.
+/// "(2,3)", "(4,)" or "()", the way NumPy prints shapes (and tuples of axes).
 std::string to_string(const Shape& shape);
+std::string to_string(const Axes& axes);
 /// Number of elements of a shape (1 for a scalar).
 std::size_t numel(const Shape& shape);
 /// Row-major (C-order) strides of a shape.

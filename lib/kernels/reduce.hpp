@@ -158,15 +158,75 @@ template <class Op, class Acc, class In> Tensor reduce_values(const ReduceLayout
   return out;
 }
 
+// --- the backward of max and min: where x hits the result ---------------------------------------
+
+// True where v is the extremum `top` (a NaN extremum matches the NaNs it came from). Bitwise
+// operators: a select, not a branch.
+template <class T> bool hits(T v, T top) { return (v == top) | ((v != v) & (top != top)); }
+template <class T, class A> xsimd::batch_bool<T, A> hits(xsimd::batch<T, A> v, xsimd::batch<T, A> top) {
+  return (v == top) | (xsimd::isnan(v) & xsimd::isnan(top));  // (xsimd's != is false for NaN)
+}
+
+/// For j < n: on_batch(j, mask) on whole SIMD batches, then on_scalar(j, hit) on the tail, where
+/// the mask says which x[j] hit top[j] (top[0] for every j when TopScalar).
+template <bool TopScalar, class T, class OnBatch, class OnScalar>
+void for_each_hit(const T* x, const T* top, std::size_t n, OnBatch&& on_batch, OnScalar&& on_scalar) {
+  using B = xsimd::batch<T>;
+  std::size_t j = 0;
+  for (; j + B::size <= n; j += B::size)
+    on_batch(j, hits(B::load_unaligned(x + j), TopScalar ? B(top[0]) : B::load_unaligned(top + j)));
+  for (; j < n; ++j) on_scalar(j, hits(x[j], TopScalar ? top[0] : top[j]));
+}
+
+/// dx = the gradient of max/min over the layout: g shared equally among the elements of a
+/// contiguous, non-empty x equal to the result `top`, 0 elsewhere (like torch.amax).
+template <class T>
+void extremum_backward(const ReduceLayout& l, const T* xv, const T* tv, const T* gv, T* out) {
+  using B = xsimd::batch<T>;
+  const std::size_t n = l.runs.back();
+  const B zero(T(0)), one(T(1));
+  std::vector<T> share(l.out_numel, T(0));  // first the number of ties, then g / ties
+  for_each_reduce_run(l, [&](std::size_t i, std::ptrdiff_t o) {
+    T* s = share.data() + o;
+    if (l.last_reduced) {
+      B ties = zero;
+      T tail = 0;
+      for_each_hit<true>(
+          xv + i, tv + o, n, [&](std::size_t, auto m) { ties += xsimd::select(m, one, zero); },
+          [&](std::size_t, bool h) { tail += h; });
+      s[0] += xsimd::hadd(ties) + tail;
+    } else {
+      for_each_hit<false>(
+          xv + i, tv + o, n,
+          [&](std::size_t j, auto m) { (B::load_unaligned(s + j) + xsimd::select(m, one, zero)).store_unaligned(s + j); },
+          [&](std::size_t j, bool h) { s[j] += h; });
+    }
+  });
+  for (std::size_t o = 0; o < l.out_numel; ++o) share[o] = gv[o] / share[o];
+  for_each_reduce_run(l, [&](std::size_t i, std::ptrdiff_t o) {
+    const T* s = share.data() + o;
+    T* gi = out + i;
+    if (l.last_reduced)
+      for_each_hit<true>(
+          xv + i, tv + o, n, [&](std::size_t j, auto m) { xsimd::select(m, B(s[0]), zero).store_unaligned(gi + j); },
+          [&](std::size_t j, bool h) { gi[j] = h ? s[0] : T(0); });
+    else
+      for_each_hit<false>(
+          xv + i, tv + o, n,
+          [&](std::size_t j, auto m) { xsimd::select(m, B::load_unaligned(s + j), zero).store_unaligned(gi + j); },
+          [&](std::size_t j, bool h) { gi[j] = h ? s[j] : T(0); });
+  });
+}
+
 // --- sums that do not drift -------------------------------------------------------------------
 // A float32 accumulator stops growing at 2^24 (16777216 + 1 == 16777216) and drifts long before:
 // 3·10⁷ × 0.1f summed in four float SIMD accumulators was 0.3% (AVX-512) to 1.2% (SSE2) off. So a
-// float32 sum accumulates in float64: a run is folded by float SIMD accumulators for at most 16
-// batches each, and each such partial (16 terms per lane) is added to float64 lanes; a kept run
-// adds each float to a float64 output. Measured (g++ 12 -O2, 32768 floats, in cache): 2.4 µs
-// against 2.2 µs for the plain float loop at AVX-512, 3.4 µs against 3.3 µs at SSE2; 3·10⁷
-// floats are memory bound either way. 3·10⁷ × 0.1f is then within 1.5e-7 of the exact sum, and
-// integer-valued sums are exact as long as 16 terms of a lane stay below 2^24.
+// float32 sum accumulates in float64, blocked: a run is folded by float SIMD accumulators for at
+// most 16 steps of 4 batches (64 terms per lane), and each such block's partial is added in
+// float64; kept runs (sums over a leading axis) add float partials of at most 16 rows to float64
+// outputs. 3·10⁷ × 0.1f is then within 1.5e-7 of the exact sum, and integer-valued sums are exact
+// while a block's partial stays below 2^24 (e.g. 3·10⁷ ones give 30000000). The cost is measured
+// by bench_micro's reduce and reduce_all cases (see the README's Performance section).
 
 /// The accumulator of a sum of T: float32 sums in float64, integers and booleans in int64.
 template <class T>
@@ -178,7 +238,7 @@ using sum_t = std::conditional_t<std::is_same_v<T, float>, double,
 template <class T, class Term> sum_t<T> blocked_sum(std::size_t n, Term&& term) {
   using B = xsimd::batch<T>;
   constexpr std::size_t W = B::size, step = 4 * W, block = 16 * step;
-  sum_t<T> lanes_total[W] = {};
+  sum_t<T> r = 0;
   std::size_t i = 0;
   const std::size_t whole = n - n % step;
   while (i < whole) {
@@ -189,12 +249,8 @@ template <class T, class Term> sum_t<T> blocked_sum(std::size_t n, Term&& term) 
       a2 += term(i + 2 * W, B{});
       a3 += term(i + 3 * W, B{});
     }
-    alignas(64) T lanes[W];
-    ((a0 + a1) + (a2 + a3)).store_aligned(lanes);
-    for (std::size_t k = 0; k < W; ++k) lanes_total[k] += lanes[k];
+    r += static_cast<sum_t<T>>(xsimd::hadd((a0 + a1) + (a2 + a3)));
   }
-  sum_t<T> r = 0;
-  for (auto t : lanes_total) r += t;
   for (; i < n; ++i) r += term(i, T{});
   return r;
 }
@@ -220,10 +276,25 @@ template <class In> void sum_into(const ReduceLayout& l, const In* x, sum_t<In>*
   using Acc = sum_t<In>;
   for (std::size_t i = 0; i < l.out_numel; ++i) out[i] = Acc(0);
   const std::size_t n = l.runs.back();
-  if (l.last_reduced)
+  if (l.last_reduced) {
     for_each_reduce_run(l, [&](std::size_t i, std::ptrdiff_t o) { out[o] += sum_run(x + i, n); });
-  else  // (for float, out[j] += double(x[j]) vectorises: it is elementwise)
+  } else if constexpr (std::is_same_v<In, float>) {
+    // Kept runs: float partials of at most 16 runs per stretch of the output (o is a multiple of n
+    // there), each then added to the doubles.
+    std::vector<float> part(l.out_numel, 0.0f);
+    std::vector<unsigned char> count(l.out_numel / n, 0);
+    const auto flush = [&](std::size_t o) {
+      for (std::size_t j = o; j < o + n; ++j) out[j] += part[j], part[j] = 0;
+    };
+    for_each_reduce_run(l, [&](std::size_t i, std::ptrdiff_t o) {
+      const auto at = static_cast<std::size_t>(o);
+      fold_into<SumOp<float>, float>(x + i, part.data() + at, n);
+      if (++count[at / n] == 16) count[at / n] = 0, flush(at);
+    });
+    for (std::size_t o = 0; o < l.out_numel; o += n) flush(o);
+  } else {
     for_each_reduce_run(l, [&](std::size_t i, std::ptrdiff_t o) { fold_into<SumOp<Acc>, Acc>(x + i, out + o, n); });
+  }
 }
 
 /// The sums of x over the layout times `scale` (1 for sum, 1/extent for mean, applied in the

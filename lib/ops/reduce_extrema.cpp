@@ -20,63 +20,15 @@ using Grads = std::vector<Tensor>;
 
 namespace {
 
-// True where v is the extremum `top` (a NaN extremum matches the NaNs it came from). Bitwise
-// operators: a select, not a branch.
-template <class T> bool hits(T v, T top) { return (v == top) | ((v != v) & (top != top)); }
-template <class T, class A> xsimd::batch_bool<T, A> hits(xsimd::batch<T, A> v, xsimd::batch<T, A> top) {
-  return (v == top) | (xsimd::isnan(v) & xsimd::isnan(top));  // (xsimd's != is false for NaN)
-}
-
-/// For j < n: on_batch(j, mask) on whole SIMD batches, then on_scalar(j, hit) on the tail, where
-/// the mask says which x[j] hit top[j] (top[0] for every j when TopScalar).
-template <bool TopScalar, class T, class OnBatch, class OnScalar>
-void for_each_hit(const T* x, const T* top, std::size_t n, OnBatch&& on_batch, OnScalar&& on_scalar) {
-  using B = xsimd::batch<T>;
-  std::size_t j = 0;
-  for (; j + B::size <= n; j += B::size)
-    on_batch(j, hits(B::load_unaligned(x + j), TopScalar ? B(top[0]) : B::load_unaligned(top + j)));
-  for (; j < n; ++j) on_scalar(j, hits(x[j], TopScalar ? top[0] : top[j]));
-}
-
-/// The gradient of max/min: g shared equally among the elements equal to the result, 0 elsewhere.
-Tensor reduced_extremum_grad(const kernels::ReduceLayout& l, const Tensor& x, const Tensor& top, const Tensor& g) {
+/// The gradient of a reduction, kernel(x, g, dx) over contiguous values (0 for an empty x).
+template <class Kernel>
+Tensor reduction_grad(const char* op, const Tensor& x, const Tensor& g, Kernel kernel) {
   if (x.numel() == 0) return zeros(x.shape(), x.dtype());
   const Tensor cx = detail::contiguous_values(x), cg = detail::contiguous_values(g);
   Tensor grad = empty(x.shape(), x.dtype());
-  detail::dispatch_floating("max", x.dtype(), [&](auto e) {
+  detail::dispatch_floating(op, x.dtype(), [&](auto e) {
     using T = decltype(e);
-    using B = xsimd::batch<T>;
-    const T *xv = cx.data<T>(), *tv = top.data<T>(), *gv = cg.data<T>();
-    T* out = grad.data<T>();
-    const std::size_t n = l.runs.back();
-    const B zero(T(0)), one(T(1));
-    std::vector<T> share(l.out_numel, T(0));  // first the number of ties, then g / ties
-    kernels::for_each_reduce_run(l, [&](std::size_t i, std::ptrdiff_t o) {
-      T* s = share.data() + o;
-      if (l.last_reduced) {
-        B ties = zero;
-        T tail = 0;
-        for_each_hit<true>(xv + i, tv + o, n, [&](std::size_t, auto m) { ties += xsimd::select(m, one, zero); },
-                           [&](std::size_t, bool h) { tail += h; });
-        s[0] += xsimd::hadd(ties) + tail;
-      } else {
-        for_each_hit<false>(xv + i, tv + o, n,
-                            [&](std::size_t j, auto m) { (B::load_unaligned(s + j) + xsimd::select(m, one, zero)).store_unaligned(s + j); },
-                            [&](std::size_t j, bool h) { s[j] += h; });
-      }
-    });
-    for (std::size_t o = 0; o < l.out_numel; ++o) share[o] = gv[o] / share[o];
-    kernels::for_each_reduce_run(l, [&](std::size_t i, std::ptrdiff_t o) {
-      const T* s = share.data() + o;
-      T* gi = out + i;
-      if (l.last_reduced)
-        for_each_hit<true>(xv + i, tv + o, n, [&](std::size_t j, auto m) { xsimd::select(m, B(s[0]), zero).store_unaligned(gi + j); },
-                           [&](std::size_t j, bool h) { gi[j] = h ? s[0] : T(0); });
-      else
-        for_each_hit<false>(xv + i, tv + o, n,
-                            [&](std::size_t j, auto m) { xsimd::select(m, B::load_unaligned(s + j), zero).store_unaligned(gi + j); },
-                            [&](std::size_t j, bool h) { gi[j] = h ? s[j] : T(0); });
-    });
+    kernel(cx.data<T>(), cg.data<T>(), grad.data<T>());
   });
   return grad;
 }
@@ -90,21 +42,12 @@ Tensor extremum(const char* op, const Tensor& x, const kernels::ReduceLayout& l)
     return kernels::reduce_values<Op<T>, T, T>(l, x);
   });
   // d(max x)/dx = 1 at the maximum and 0 elsewhere (min alike); ties share it equally, like torch.amax
-  return record(op, out, {x}, [l, x, top = out.detach()](const Tensor& g) {
-    return Grads{reduced_extremum_grad(l, x, top, g)};
+  return record(op, out, {x}, [op, l, x, top = out.detach()](const Tensor& g) {
+    return Grads{reduction_grad(op, x, g, [&](const auto* xv, const auto* gv, auto* dx) {
+      using T = std::remove_pointer_t<decltype(dx)>;
+      kernels::extremum_backward(l, xv, top.data<T>(), gv, dx);
+    })};
   });
-}
-
-/// The gradient of logsumexp: g * softmax(x) = g * exp(x - result), in one pass.
-Tensor logsumexp_grad(const kernels::ReduceLayout& l, const Tensor& x, const Tensor& result, const Tensor& g) {
-  if (x.numel() == 0) return zeros(x.shape(), x.dtype());
-  const Tensor cx = detail::contiguous_values(x), cg = detail::contiguous_values(g);
-  Tensor grad = empty(x.shape(), x.dtype());
-  detail::dispatch_floating("logsumexp", x.dtype(), [&](auto e) {
-    using T = decltype(e);
-    kernels::logsumexp_backward(l, cx.data<T>(), result.data<T>(), cg.data<T>(), grad.data<T>());
-  });
-  return grad;
 }
 
 Tensor logsumexp_over(const Tensor& x, const kernels::ReduceLayout& l) {
@@ -122,7 +65,10 @@ Tensor logsumexp_over(const Tensor& x, const kernels::ReduceLayout& l) {
   });
   // d(logsumexp x)/dx = exp(x - logsumexp x) = softmax(x)
   return record("logsumexp", out, {x}, [l, x, result = out.detach()](const Tensor& g) {
-    return Grads{logsumexp_grad(l, x, result, g)};
+    return Grads{reduction_grad("logsumexp", x, g, [&](const auto* xv, const auto* gv, auto* dx) {
+      using T = std::remove_pointer_t<decltype(dx)>;
+      kernels::logsumexp_backward(l, xv, result.data<T>(), gv, dx);
+    })};
   });
 }
 
@@ -170,16 +116,17 @@ Tensor argmax(const Tensor& x, std::ptrdiff_t axis, bool keepdim) {
         std::size_t r = 0;
         if constexpr (std::is_floating_point_v<T>) {  // whole batches first
           using B = xsimd::batch<T>;
-          while (r + B::size <= len && !xsimd::any(hits(B::load_unaligned(xp + r), B(tp[0])))) r += B::size;
+          while (r + B::size <= len && !xsimd::any(kernels::hits(B::load_unaligned(xp + r), B(tp[0]))))
+            r += B::size;
         }
-        while (!hits(xp[r], tp[0])) ++r;
+        while (!kernels::hits(xp[r], tp[0])) ++r;
         ip[0] = static_cast<std::int64_t>(r);
         continue;
       }
       for (std::size_t j = 0; j < inner; ++j) ip[j] = -1;
       for (std::size_t r = 0; r < len; ++r)
         for (std::size_t j = 0; j < inner; ++j)
-          ip[j] = ((ip[j] < 0) & hits(xp[r * inner + j], tp[j])) ? static_cast<std::int64_t>(r) : ip[j];
+          ip[j] = ((ip[j] < 0) & kernels::hits(xp[r * inner + j], tp[j])) ? static_cast<std::int64_t>(r) : ip[j];
     }
   });
   return out;

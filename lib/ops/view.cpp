@@ -16,15 +16,6 @@ using Grads = std::vector<Tensor>;
 
 namespace {
 
-std::string to_string(const Axes& axes) {
-  std::string s = "(";
-  for (std::size_t i = 0; i < axes.size(); ++i) {
-    if (i) s += ",";
-    s += std::to_string(axes[i]);
-  }
-  return s + (axes.size() == 1 ? ",)" : ")");
-}
-
 /// Strides that let `shape` address the elements of a tensor of shape `from` with strides
 /// `strides` in row-major order, or nothing when a copy is needed (PyTorch's rule for view()).
 std::optional<Strides> view_strides(const Shape& from, const Strides& strides, const Shape& shape) {

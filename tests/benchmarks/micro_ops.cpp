@@ -86,6 +86,25 @@ BENCHMARK_CAPTURE(reduce, mean_128x256_axis1, 1, mean_op)->UseRealTime();
 BENCHMARK_CAPTURE(reduce, max_128x256_axis0, 0, max_op)->UseRealTime();
 BENCHMARK_CAPTURE(reduce, max_128x256_axis1, 1, max_op)->UseRealTime();
 
+// --- whole-tensor reductions: in cache (128×256) and memory bound (3·10⁷); float32 sums
+// accumulate in float64 (kernels/reduce.hpp): these show what that costs ----------------------
+template <class Op> void reduce_all(benchmark::State& state, Shape shape, Op op) {
+  const Tensor x = random_tensor(shape, 6), y = random_tensor(shape, 7);
+  for (auto _ : state) {
+    Tensor out = op(x, y);
+    benchmark::DoNotOptimize(out);
+  }
+  set_rates(state, double(numel(shape)), 4.0 * double(numel(shape)));
+}
+const auto sum_all = [](const Tensor& x, const Tensor&) { return sum(x); };
+const auto mean_all = [](const Tensor& x, const Tensor&) { return mean(x); };
+const auto mse_all = [](const Tensor& x, const Tensor& y) { return nn::mse_loss(x, y); };
+BENCHMARK_CAPTURE(reduce_all, sum_128x256, Shape{R, C}, sum_all)->UseRealTime();
+BENCHMARK_CAPTURE(reduce_all, mse_loss_128x256, Shape{R, C}, mse_all)->UseRealTime();
+BENCHMARK_CAPTURE(reduce_all, sum_30M, Shape{30'000'000}, sum_all)->UseRealTime();
+BENCHMARK_CAPTURE(reduce_all, mean_30M, Shape{30'000'000}, mean_all)->UseRealTime();
+BENCHMARK_CAPTURE(reduce_all, mse_loss_30M, Shape{30'000'000}, mse_all)->UseRealTime();
+
 // --- matmul (128,784)x(784,256), operands transposed through views ----------------------------
 void matmul_case(benchmark::State& state, bool transpose_a, bool transpose_b) {
   constexpr std::size_t M = 128, K = 784, N = 256;
