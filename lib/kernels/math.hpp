@@ -23,8 +23,19 @@ namespace descent::kernels {
 template <class T, class A> xsimd::batch<T, A> exp(const xsimd::batch<T, A>& x) {
   using B = xsimd::batch<T, A>;
   const auto edge = xsimd::abs(x) > B(T(sizeof(T) == 4 ? 87 : 708));
-  const B e = xsimd::exp(xsimd::select(edge, x * T(0.5), x));
-  return xsimd::select(edge, e * e, e);
+  if constexpr (sizeof(T) == 4) {
+    const B e = xsimd::exp(xsimd::select(edge, x * T(0.5), x));
+    return xsimd::select(edge, e * e, e);
+  } else {
+    // float64's exp converts k = round(x / ln 2) to int64 one lane at a time where the ISA has no
+    // vector conversion (AVX2, AVX-512BW without DQ): undefined for ±inf and NaN (UBSan's
+    // float-cast-overflow). The argument is clamped to where exp(x/2)² is 0 or inf anyway, and
+    // NaN is passed around the call.
+    const auto nan = xsimd::isnan(x);
+    const B half = xsimd::max(xsimd::min(x * 0.5, B(800.0)), B(-800.0));
+    const B e = xsimd::exp(xsimd::select(nan, B(0.0), xsimd::select(edge, half, x)));
+    return xsimd::select(nan, x, xsimd::select(edge, e * e, e));
+  }
 }
 
 /// log(x), exact for denormal x too: xsimd 8.1's float64 log (every arch) gives log(5e-324) =
@@ -33,14 +44,39 @@ template <class T, class A> xsimd::batch<T, A> log(const xsimd::batch<T, A>& x) 
   using B = xsimd::batch<T, A>;
   const auto denormal = (x > B(T(0))) & (x < B(std::numeric_limits<T>::min()));
   const T scale = T(18014398509481984.0);  // 2^54
-  return xsimd::log(xsimd::select(denormal, x * scale, x)) - xsimd::select(denormal, B(T(54 * std::numbers::ln2)), B(T(0)));
+  return xsimd::log(xsimd::select(denormal, x * scale, x)) -
+         xsimd::select(denormal, B(T(54 * std::numbers::ln2)), B(T(0)));
+}
+
+/// The lanes of x at which a float64 xsimd function may be called: its exp converts k = round(x /
+/// ln 2) to int64 one lane at a time where the ISA has no vector conversion (AVX2, AVX-512BW
+/// without DQ), undefined for ±inf and NaN (UBSan's float-cast-overflow, in tanh and erf too).
+/// Lanes outside [-limit, limit] and NaN lanes go in as 0; the caller selects their results.
+template <class T, class A> xsimd::batch<T, A> safe_argument(const xsimd::batch<T, A>& x, T limit) {
+  using B = xsimd::batch<T, A>;
+  return xsimd::select(xsimd::abs(x) <= B(limit), x, B(T(0)));  // (false for NaN)
 }
 
 /// erf(x): xsimd 8.1's float64 erf (every arch) is NaN for huge |x| (erf(1e300)); erf(x) rounds
 /// to ±1 for |x| > 6 in both float types. Found by test_simd_edges.
 template <class T, class A> xsimd::batch<T, A> erf(const xsimd::batch<T, A>& x) {
   using B = xsimd::batch<T, A>;
-  return xsimd::select(xsimd::abs(x) > B(T(6)), xsimd::copysign(B(T(1)), x), xsimd::erf(x));
+  const B r =
+      xsimd::select(xsimd::abs(x) > B(T(6)), xsimd::copysign(B(T(1)), x), xsimd::erf(safe_argument(x, T(6))));
+  return xsimd::select(xsimd::isnan(x), x, r);
+}
+
+/// tanh(x), ±1 beyond |x| = 20 (where it rounds to ±1 in both float types), so that float64's
+/// xsimd tanh never sees ±inf or NaN (see safe_argument).
+template <class T, class A> xsimd::batch<T, A> tanh(const xsimd::batch<T, A>& x) {
+  using B = xsimd::batch<T, A>;
+  if constexpr (sizeof(T) == 4) {
+    return xsimd::tanh(x);
+  } else {
+    const B r =
+        xsimd::select(xsimd::abs(x) > B(20.0), xsimd::copysign(B(1.0), x), xsimd::tanh(safe_argument(x, 20.0)));
+    return xsimd::select(xsimd::isnan(x), x, r);
+  }
 }
 
 /// pow(x, y) by C99 Annex F (as std::pow and PyTorch). xsimd 8.1's generic pow (the one every arch
@@ -79,6 +115,7 @@ template <class T, class A> xsimd::batch<T, A> pow(const xsimd::batch<T, A>& x, 
 DESCENT_KERNELS_UNARY(exp)
 DESCENT_KERNELS_UNARY(log)
 DESCENT_KERNELS_UNARY(erf)
+DESCENT_KERNELS_UNARY(tanh)
 #undef DESCENT_KERNELS_UNARY
 
 struct pow_fun {

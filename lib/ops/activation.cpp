@@ -85,7 +85,7 @@ Tensor sigmoid(const Tensor& x) {
 
 Tensor tanh(const Tensor& x) {
   detail::check_floating("tanh", x);
-  Tensor out = kernels::unary_values("tanh", x, [](auto&& v) { return xt::tanh(v); });
+  Tensor out = kernels::unary_values("tanh", x, [](auto&& v) { return kernels::tanh(v); });
   // d(tanh x)/dx = 1 - t², from the saved output
   return record("tanh", out, {x}, [t = out.detach()](const Tensor& g) {
     return Grads{unary_grad("tanh_backward", g, t, [](auto&& gv, auto&& tv) {

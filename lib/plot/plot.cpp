@@ -8,6 +8,7 @@
 
 #include "descent/error.hpp"
 #include "descent/plot/svg.hpp"
+#include "plot/ticks.hpp"
 
 namespace descent::plot {
 

@@ -1,5 +1,7 @@
 #include "support/check.hpp"
 
+#include "plot/ticks.hpp"
+
 #include <cctype>
 #include <filesystem>
 #include <fstream>

@@ -58,11 +58,4 @@ struct ScatterChart {
 void curves(const std::vector<std::pair<std::string, std::vector<double>>>& series_by_epoch, const std::string& title,
             const std::filesystem::path& path, bool log_y = false);
 
-namespace detail {
-/// Nice tick positions (steps 1, 2 or 5 times a power of ten) covering [lo, hi].
-std::vector<double> nice_ticks(double lo, double hi, std::size_t target = 6);
-/// A short tick label for `value` on an axis whose step is `step`: "0.25", "2.5k", "1e-05".
-std::string tick_label(double value, double step);
-}  // namespace detail
-
 }  // namespace descent::plot
