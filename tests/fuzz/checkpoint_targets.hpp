@@ -9,6 +9,7 @@
 #include "descent/error.hpp"
 #include "descent/io/checkpoint.hpp"
 #include "descent/nn.hpp"
+#include "descent/ops/reduce.hpp"
 #include "descent/optim.hpp"
 
 namespace descent::fuzz {
