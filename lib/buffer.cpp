@@ -57,25 +57,73 @@ void* allocate(std::size_t bytes) {
   return p;
 }
 
+/// A large buffer and its counter, giving the buffer back to the cache when the last owner goes.
+struct LargeBlock {
+  LargeBlock(void* values, std::size_t bytes) : values(values), bytes(bytes) {}
+  ~LargeBlock() { cache().give(values, bytes); }
+  LargeBlock(const LargeBlock&) = delete;
+  LargeBlock& operator=(const LargeBlock&) = delete;
+  void* values;
+  std::size_t bytes;
+  VersionCounter version{0};
+};
+
+/// A huge buffer (returned to the OS) and its counter.
+struct HugeBlock {
+  explicit HugeBlock(void* values) : values(values) {}
+  ~HugeBlock() { std::free(values); }
+  HugeBlock(const HugeBlock&) = delete;
+  HugeBlock& operator=(const HugeBlock&) = delete;
+  void* values;
+  VersionCounter version{0};
+};
+
+/// Any owner and a counter beside it.
+struct Adopted {
+  explicit Adopted(std::shared_ptr<void> owner) : owner(std::move(owner)) {}
+  std::shared_ptr<void> owner;
+  VersionCounter version{0};
+};
+
 }  // namespace
 
-std::shared_ptr<void> allocate_buffer(std::size_t bytes) {
+Storage allocate_buffer(std::size_t bytes) {
   const std::size_t rounded = (std::max<std::size_t>(bytes, 1) + alignment - 1) / alignment * alignment;
-  // Small: one malloc for the control block and the values together, the values placed at the
-  // block's first 64-byte boundary. Always aligned the same way because vectorised loops split their
-  // work by alignment: the same values at another alignment could round differently, and a resumed
-  // training run would then not be bit-identical.
+  // Small: one malloc for the control block, the counter and the values together, the values placed
+  // at the block's first 64-byte boundary after the counter. Always aligned the same way because
+  // vectorised loops split their work by alignment: the same values at another alignment could
+  // round differently, and a resumed training run would then not be bit-identical.
   if (rounded < recycle_from) {
-    auto block = std::make_shared_for_overwrite<std::byte[]>(rounded + alignment - 1);
-    const auto address = reinterpret_cast<std::uintptr_t>(block.get());
-    const std::size_t skip = (alignment - address % alignment) % alignment;
-    return std::shared_ptr<void>(block, block.get() + skip);
+    constexpr std::size_t counter = sizeof(VersionCounter);
+    auto block = std::make_shared_for_overwrite<std::byte[]>(rounded + counter + alignment - 1);
+    const auto address = reinterpret_cast<std::uintptr_t>(block.get()) + counter;
+    const std::size_t skip = counter + (alignment - address % alignment) % alignment;
+    std::byte* values = block.get() + skip;
+    auto* version = new (values - counter) VersionCounter(0);  // trivially destructible
+    return {std::shared_ptr<void>(block, values), version};
   }
-  if (rounded > recycle_up_to) return std::shared_ptr<void>(allocate(rounded), std::free);
+  if (rounded > recycle_up_to) {
+    auto block = std::make_shared<HugeBlock>(allocate(rounded));
+    return {std::shared_ptr<void>(block, block->values), &block->version};
+  }
   void* p = cache().take(rounded);
   if (!p) p = allocate(rounded);
-  return std::shared_ptr<void>(p, [rounded](void* q) { cache().give(q, rounded); });
+  auto block = std::make_shared<LargeBlock>(p, rounded);
+  return {std::shared_ptr<void>(block, block->values), &block->version};
 }
+
+}  // namespace descent::detail
+
+namespace descent {
+
+Storage adopt_storage(std::shared_ptr<void> owner) {
+  auto block = std::make_shared<detail::Adopted>(std::move(owner));
+  return {std::shared_ptr<void>(block, block->owner.get()), &block->version};
+}
+
+}  // namespace descent
+
+namespace descent::detail {
 
 bool addressable(const Shape& shape, std::size_t element_bytes) {
   std::size_t product = element_bytes;

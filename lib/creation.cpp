@@ -12,9 +12,9 @@ namespace descent {
 Tensor empty(const Shape& shape, Dtype dtype) {
   DESCENT_CHECK(detail::addressable(shape, element_size(dtype)), "empty", "shape ", to_string(shape), " of ",
                 to_string(dtype), " is too large: its size or strides overflow 64 bits");
-  std::shared_ptr<void> buffer = detail::allocate_buffer(numel(shape) * element_size(dtype));
-  void* data = buffer.get();
-  return Tensor(std::make_shared<TensorImpl>(std::move(buffer), data, shape, contiguous_strides(shape), dtype));
+  Storage storage = detail::allocate_buffer(numel(shape) * element_size(dtype));
+  void* data = storage.owner.get();
+  return Tensor(std::make_shared<TensorImpl>(std::move(storage), data, shape, contiguous_strides(shape), dtype));
 }
 
 Tensor full(const Shape& shape, double value, Dtype dtype) {

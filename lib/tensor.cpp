@@ -15,7 +15,7 @@ template <class T> Tensor::Tensor(xt::xarray<T> values) {
   Shape shape(owner->shape().begin(), owner->shape().end());
   Strides strides = contiguous_strides(shape);
   void* data = owner->data();
-  impl_ = std::make_shared<TensorImpl>(std::move(owner), data, std::move(shape), std::move(strides), dtype_of<T>());
+  impl_ = std::make_shared<TensorImpl>(adopt_storage(std::move(owner)), data, std::move(shape), std::move(strides), dtype_of<T>());
 }
 
 void Tensor::throw_undefined() { throw Error("Tensor: use of an undefined tensor"); }
@@ -150,6 +150,7 @@ Tensor& Tensor::copy_(const Tensor& source) {
   // is written, as NumPy does.
   if (kernels::may_overlap(*this, values)) values = values.clone();
   kernels::copy(*this, values);
+  bump_version();
   return *this;
 }
 
@@ -157,6 +158,7 @@ void Tensor::set_data(const Tensor& source) {
   auto& self = impl();
   const auto& other = source.impl();
   self.owner = other.owner;
+  self.version = other.version;
   self.data = other.data;
   self.shape = other.shape;
   self.strides = other.strides;
@@ -170,11 +172,16 @@ void Tensor::zero_grad() { impl().grad.reset(); }
 
 Tensor Tensor::detach() const {
   const TensorImpl& self = impl();
-  return Tensor(std::make_shared<TensorImpl>(self.owner, self.data, self.shape, self.strides, self.dtype));
+  return Tensor(std::make_shared<TensorImpl>(self.storage(), self.data, self.shape, self.strides, self.dtype));
 }
 
 void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
   autograd::backward(*this, gradient, retain_graph);
+}
+
+void Tensor::backward(const Tensor& gradient, const autograd::BackwardOptions& options) const {
+  DESCENT_CHECK(defined(), "backward", "called on an undefined tensor");
+  autograd::backward({*this}, {gradient}, options);
 }
 
 template <class T> Tensor from_buffer(const T* values, const Shape& shape) {
@@ -185,7 +192,7 @@ template <class T> Tensor from_buffer(const T* values, const Shape& shape) {
 
 template <class T> Tensor from_blob(T* values, const Shape& shape, std::shared_ptr<void> owner) {
   return Tensor(
-      std::make_shared<TensorImpl>(std::move(owner), values, shape, contiguous_strides(shape), dtype_of<T>()));
+      std::make_shared<TensorImpl>(adopt_storage(std::move(owner)), values, shape, contiguous_strides(shape), dtype_of<T>()));
 }
 
 #define DESCENT_INSTANTIATE(T)                                                   \

@@ -1,6 +1,7 @@
 #pragma once
 // Tensor: a cheap handle to shared storage, like torch::Tensor. Copying a Tensor shares its
 // values, its gradient and its place in the autograd graph; clone() copies the values.
+#include <atomic>
 #include <cstdint>
 #include <initializer_list>
 #include <iosfwd>
@@ -10,6 +11,7 @@
 
 #include <xtensor/xarray.hpp>
 
+#include "descent/autograd/backward_options.hpp"
 #include "descent/dtype.hpp"
 #include "descent/error.hpp"
 #include "descent/shape.hpp"
@@ -20,14 +22,30 @@ namespace autograd {
 class Node;
 }
 
+/// How many times a storage's values were changed in place, shared by all its views: every
+/// in-place write bumps it, and a tensor saved for backward checks it (autograd/saved_tensor.hpp).
+using VersionCounter = std::atomic<std::uint64_t>;
+
+/// A buffer's owner and its version counter, which the owner keeps alive.
+struct Storage {
+  std::shared_ptr<void> owner;
+  VersionCounter* version = nullptr;
+};
+/// Storage for a buffer kept alive by `owner` (an xt::xarray, a user's buffer): the counter is
+/// allocated beside it.
+Storage adopt_storage(std::shared_ptr<void> owner);
+
 /// What a Tensor points to. Views (transpose, permute, narrow, reshape) share `owner` and
-/// differ in data/shape/strides.
+/// `version` and differ in data/shape/strides.
 struct TensorImpl {
   TensorImpl() = default;
-  TensorImpl(std::shared_ptr<void> owner, void* data, Shape shape, Strides strides, Dtype dtype)
-      : owner(std::move(owner)), data(data), shape(std::move(shape)), strides(std::move(strides)), dtype(dtype) {}
+  TensorImpl(Storage storage, void* data, Shape shape, Strides strides, Dtype dtype)
+      : owner(std::move(storage.owner)), version(storage.version), data(data), shape(std::move(shape)),
+        strides(std::move(strides)), dtype(dtype) {}
+  Storage storage() const { return {owner, version}; }
 
   std::shared_ptr<void> owner;  ///< keeps the buffer alive (an xt::xarray or a user's buffer)
+  VersionCounter* version = nullptr;  ///< the storage's counter, kept alive by owner
   void* data = nullptr;         ///< the first element of this view
   Shape shape;
   Strides strides;              ///< in elements
@@ -84,6 +102,11 @@ class Tensor {
   /// Makes this handle (and every copy of it) refer to `source`'s values, shape and dtype, keeping
   /// its autograd identity: how Module::to(dtype) converts parameters an optimizer also holds.
   void set_data(const Tensor& source);
+  /// How many in-place writes the storage has seen (PyTorch's x._version).
+  std::uint64_t version() const { return impl().version->load(std::memory_order_relaxed); }
+  /// Marks the values as changed in place: for code that writes through data<T>() (an optimizer's
+  /// update, a custom in-place kernel), so that backward refuses stale saved values.
+  void bump_version() const { impl().version->fetch_add(1, std::memory_order_relaxed); }
   /// A copy of the values as an xtensor array (T must match dtype()).
   template <class T> xt::xarray<T> to_xarray() const;
   template <class T> explicit operator xt::xarray<T>() const { return to_xarray<T>(); }
@@ -104,6 +127,8 @@ class Tensor {
   /// Back-propagates from this tensor: from a scalar with gradient 1, or with an explicit
   /// gradient of this tensor's shape. The graph is released unless retain_graph is true.
   void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
+  /// backward() with PyTorch's keywords: {.retain_graph, .create_graph, .inputs}.
+  void backward(const Tensor& gradient, const autograd::BackwardOptions& options) const;
 
   TensorImpl& impl() const {
     if (!impl_) throw_undefined();

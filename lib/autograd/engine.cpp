@@ -1,7 +1,13 @@
+// The backward pass: one loop for backward() (into leaves' .grad) and grad() (returned). Nodes are
+// visited latest first (the global recording order: every node comes after its inputs' nodes), each
+// once all gradients reaching it are summed. Under create_graph the loop runs with grad mode on, so
+// the rules, the sums and the accumulations are recorded like any forward op.
 #include "descent/autograd/engine.hpp"
 
 #include <queue>
+#include <unordered_map>
 
+#include "autograd/running_node.hpp"
 #include "descent/autograd/anomaly.hpp"
 #include "descent/autograd/grad_mode.hpp"
 #include "descent/autograd/node.hpp"
@@ -19,21 +25,27 @@ bool exclusively_owned(const Tensor& t) {
          !t.requires_grad();
 }
 
-// Adds `grad` into a leaf's accumulated gradient: the first time, the gradient itself when nothing
-// else refers to it (no copy), else a private copy; in place after that.
-void accumulate(TensorImpl& leaf, Tensor grad) {
-  if (!leaf.grad) {
-    leaf.grad = exclusively_owned(grad) ? grad.impl_ptr() : grad.clone().impl_ptr();
+// Adds `grad` into a tensor's accumulated .grad(): the first time, the gradient itself when nothing
+// else refers to it (no copy), else a private copy; then in place, unless the sum must be recorded
+// (create_graph) or the accumulated gradient is itself part of a graph: then out of place.
+void accumulate(TensorImpl& into, Tensor grad) {
+  if (!into.grad) {
+    into.grad = exclusively_owned(grad) ? grad.impl_ptr() : grad.clone().impl_ptr();
     return;
   }
-  Tensor into(leaf.grad);
+  Tensor sum(into.grad);
+  if (is_grad_enabled() || sum.requires_grad()) {
+    into.grad = (sum + grad).impl_ptr();
+    return;
+  }
   Tensor from = grad.contiguous();
-  detail::dispatch_floating("backward", into.dtype(), [&](auto e) {
+  detail::dispatch_floating("backward", sum.dtype(), [&](auto e) {
     using T = decltype(e);
-    T* d = into.data<T>();
+    T* d = sum.data<T>();
     const T* s = from.data<T>();
-    for (std::size_t i = 0, n = into.numel(); i < n; ++i) d[i] += s[i];
+    for (std::size_t i = 0, n = sum.numel(); i < n; ++i) d[i] += s[i];
   });
+  sum.bump_version();
 }
 
 // The gradient for an input: summed over broadcast axes, checked against what the input was.
@@ -48,63 +60,183 @@ Tensor fit_to_input(const Node& node, Tensor grad, const Edge& edge) {
   return sum_to(grad, edge.shape);
 }
 
+Tensor add_gradients(const Tensor& sum, Tensor grad) { return sum.defined() ? sum + grad : grad; }
+
 struct LaterFirst {
   bool operator()(const std::shared_ptr<Node>& a, const std::shared_ptr<Node>& b) const {
     return a->sequence() < b->sequence();
   }
 };
 
-}  // namespace
+/// Where gradients go: into every leaf's .grad (backward), or only into chosen tensors, whose
+/// gradients are accumulated (backward with inputs) or returned (grad).
+class Targets {
+ public:
+  Targets(const std::vector<Tensor>& inputs, bool capture) : capture_(capture), grads_(inputs.size()) {
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      const Tensor& t = inputs[i];
+      DESCENT_CHECK(t.defined(), capture ? "grad" : "backward", "input ", i, " is an undefined tensor");
+      DESCENT_CHECK(t.requires_grad(), capture ? "grad" : "backward", "input ", i, " (shape ",
+                    to_string(t.shape()), ") does not require grad");
+      if (t.is_leaf()) leaves_.emplace(t.impl_ptr().get(), i);
+      else nodes_.emplace(t.grad_fn().get(), i);
+      impls_.push_back(t.impl_ptr().get());
+    }
+  }
+  bool all_leaves() const { return impls_.empty(); }
+  bool is_target(const Node* node) const { return nodes_.count(node) != 0; }
+  bool is_target_leaf(const TensorImpl* leaf) const { return all_leaves() || leaves_.count(leaf) != 0; }
 
-void backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
-  DESCENT_CHECK(root.defined(), "backward", "called on an undefined tensor");
-  DESCENT_CHECK(root.requires_grad(), "backward",
-                "the tensor does not require grad and has no grad_fn (shape ", to_string(root.shape()), ")");
-  Tensor grad = gradient;
-  if (!grad.defined()) {
-    DESCENT_CHECK(root.numel() == 1, "backward", "a gradient can be implied only for a scalar, got shape ",
-                  to_string(root.shape()), ": pass the gradient of the output, e.g. y.backward(ones_like(y))");
-    grad = ones(root.shape(), root.dtype());
-  } else {
-    DESCENT_CHECK(grad.shape() == root.shape() && grad.dtype() == root.dtype(), "backward", "gradient ",
-                  to_string(grad.dtype()), " ", to_string(grad.shape()), " does not match the tensor ",
-                  to_string(root.dtype()), " ", to_string(root.shape()));
+  /// A gradient reaching a leaf.
+  void leaf(TensorImpl& leaf, Tensor grad) {
+    if (all_leaves()) return accumulate(leaf, std::move(grad));
+    auto it = leaves_.find(&leaf);
+    if (it != leaves_.end()) deliver(it->second, std::move(grad));
+  }
+  /// The summed gradient of a target node's output, when the node is reached.
+  void node(const Node* node, const Tensor& grad) {
+    auto range = nodes_.equal_range(node);
+    for (auto it = range.first; it != range.second; ++it) deliver(it->second, grad);
+  }
+  std::vector<Tensor>& grads() { return grads_; }
+
+ private:
+  void deliver(std::size_t i, Tensor grad) {
+    if (capture_) grads_[i] = add_gradients(grads_[i], std::move(grad));
+    else accumulate(*impls_[i], std::move(grad));
   }
 
-  if (is_anomaly_enabled()) check_root_gradient(grad);
+  bool capture_;
+  std::unordered_multimap<const TensorImpl*, std::size_t> leaves_;
+  std::unordered_multimap<const Node*, std::size_t> nodes_;
+  std::vector<TensorImpl*> impls_;
+  std::vector<Tensor> grads_;
+};
 
-  NoGradGuard no_grad;
-  if (root.is_leaf()) {
-    accumulate(root.impl(), std::move(grad));  // the caller's gradient is shared, so copied
-    return;
+/// The nodes from which a target is reachable (only these need to run when targets are chosen),
+/// by an iterative depth-first walk.
+std::unordered_map<const Node*, bool> nodes_leading_to(const std::vector<std::shared_ptr<Node>>& roots,
+                                                       const Targets& targets) {
+  std::unordered_map<const Node*, bool> leads;
+  std::vector<std::pair<Node*, std::size_t>> stack;  // node, next edge to visit
+  for (const auto& root : roots) {
+    if (leads.count(root.get())) continue;
+    leads[root.get()] = false;
+    stack.emplace_back(root.get(), 0);
+    while (!stack.empty()) {
+      auto& [node, next] = stack.back();
+      if (next < node->edges.size()) {
+        const Edge& edge = node->edges[next++];
+        if (edge.leaf) {
+          if (targets.is_target_leaf(edge.leaf.get())) leads[node] = true;
+        } else if (edge.node) {
+          Node* child = edge.node.get();
+          auto it = leads.find(child);
+          if (it == leads.end()) {
+            leads[child] = false;
+            stack.emplace_back(child, 0);
+          } else if (it->second || targets.is_target(child)) {
+            leads[node] = true;
+          }
+        }
+        continue;
+      }
+      const bool reaches = leads[node] || targets.is_target(node);
+      stack.pop_back();
+      if (reaches && !stack.empty()) leads[stack.back().first] = true;
+    }
   }
-  std::priority_queue<std::shared_ptr<Node>, std::vector<std::shared_ptr<Node>>, LaterFirst> queue;
-  root.grad_fn()->pending_grad = grad;
-  queue.push(root.grad_fn());
+  return leads;
+}
+
+/// Checks the root gradients (ones for scalars when none is given) and returns them.
+std::vector<Tensor> root_gradients(const char* op, const std::vector<Tensor>& roots, const std::vector<Tensor>& given) {
+  DESCENT_CHECK(!roots.empty(), op, "expected at least one output to differentiate");
+  DESCENT_CHECK(given.empty() || given.size() == roots.size(), op, "got ", given.size(), " gradients for ",
+                roots.size(), " outputs");
+  std::vector<Tensor> grads;
+  for (std::size_t i = 0; i < roots.size(); ++i) {
+    const Tensor& root = roots[i];
+    DESCENT_CHECK(root.defined(), op, "output ", i, " is an undefined tensor");
+    DESCENT_CHECK(root.requires_grad(), op, "the tensor does not require grad and has no grad_fn (shape ",
+                  to_string(root.shape()), (roots.size() > 1 ? detail::concat(", output ", i) : std::string()), ")");
+    Tensor grad = given.empty() ? Tensor() : given[i];
+    if (!grad.defined()) {
+      DESCENT_CHECK(root.numel() == 1, op, "a gradient can be implied only for a scalar, got shape ",
+                    to_string(root.shape()), ": pass the gradient of the output, e.g. y.backward(ones_like(y))");
+      grad = ones(root.shape(), root.dtype());
+    } else {
+      DESCENT_CHECK(grad.shape() == root.shape() && grad.dtype() == root.dtype(), op, "gradient ",
+                    to_string(grad.dtype()), " ", to_string(grad.shape()), " does not match the tensor ",
+                    to_string(root.dtype()), " ", to_string(root.shape()));
+    }
+    if (is_anomaly_enabled()) check_root_gradient(grad);
+    grads.push_back(std::move(grad));
+  }
+  return grads;
+}
+
+using Queue = std::priority_queue<std::shared_ptr<Node>, std::vector<std::shared_ptr<Node>>, LaterFirst>;
+
+/// Forgets the gradients of nodes left in the queue when a backward rule throws, so that the next
+/// pass does not start from them.
+struct DrainOnError {
+  Queue& queue;
+  ~DrainOnError() {
+    for (; !queue.empty(); queue.pop()) queue.top()->pending_grad = Tensor();
+  }
+};
+
+void run_backward(const char* op, const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads,
+                  bool retain_graph, bool create_graph, Targets& targets) {
+  std::vector<Tensor> grads = root_gradients(op, roots, root_grads);
+  AutoGradMode mode(create_graph);
+  Queue queue;
+  DrainOnError drain{queue};
+  std::vector<std::shared_ptr<Node>> starts;
+  for (std::size_t i = 0; i < roots.size(); ++i) {
+    const Tensor& root = roots[i];
+    if (root.is_leaf()) {
+      targets.leaf(root.impl(), grads[i]);  // the caller's gradient is shared: copied when kept
+      continue;
+    }
+    Node& node = *root.grad_fn();
+    if (!node.pending_grad.defined()) queue.push(root.grad_fn()), starts.push_back(root.grad_fn());
+    node.pending_grad = add_gradients(node.pending_grad, grads[i]);
+  }
+  const bool pruned = !targets.all_leaves();
+  const auto leads = pruned ? nodes_leading_to(starts, targets) : std::unordered_map<const Node*, bool>{};
   while (!queue.empty()) {
     std::shared_ptr<Node> node = queue.top();
     queue.pop();
     Tensor grad_output = std::move(node->pending_grad);
     node->pending_grad = Tensor();
-    DESCENT_CHECK(!node->released, "backward", "trying to backward through the graph a second time (at ",
-                  node->name(), "): its saved values were freed by the first backward; pass retain_graph=true "
-                  "to the first call if you need to");
-    std::vector<Tensor> grads = node->apply(grad_output);
-    DESCENT_CHECK(grads.size() == node->edges.size(), "backward", "the backward of ", node->name(), " returned ",
-                  grads.size(), " gradients for ", node->edges.size(), " inputs");
-    if (is_anomaly_enabled()) check_backward(*node, grad_output, grads);
-    for (std::size_t i = 0; i < grads.size(); ++i) {
+    if (pruned) {
+      targets.node(node.get(), grad_output);
+      if (!leads.at(node.get())) continue;
+    }
+    DESCENT_CHECK(!node->released, op, "trying to backward through the graph a second time (at ", node->name(),
+                  "): its saved values were freed by the first backward; pass retain_graph=true to the first call "
+                  "if you need to");
+    std::vector<Tensor> input_grads;
+    {
+      RunningNode running(node);
+      input_grads = node->apply(grad_output);
+    }
+    DESCENT_CHECK(input_grads.size() == node->edges.size(), op, "the backward of ", node->name(), " returned ",
+                  input_grads.size(), " gradients for ", node->edges.size(), " inputs");
+    if (is_anomaly_enabled()) check_backward(*node, grad_output, input_grads);
+    for (std::size_t i = 0; i < input_grads.size(); ++i) {
       const Edge& edge = node->edges[i];
-      if (!edge.needed() || !grads[i].defined()) continue;
-      Tensor g = fit_to_input(*node, std::move(grads[i]), edge);
+      if (!edge.needed() || !input_grads[i].defined()) continue;
+      Tensor g = fit_to_input(*node, std::move(input_grads[i]), edge);
       if (edge.leaf) {
-        accumulate(*edge.leaf, std::move(g));
-      } else if (!edge.node->pending_grad.defined()) {
-        edge.node->pending_grad = std::move(g);
-        queue.push(edge.node);
-      } else {
-        edge.node->pending_grad = edge.node->pending_grad + g;
+        targets.leaf(*edge.leaf, std::move(g));
+        continue;
       }
+      if (pruned && !leads.at(edge.node.get()) && !targets.is_target(edge.node.get())) continue;
+      if (!edge.node->pending_grad.defined()) queue.push(edge.node);
+      edge.node->pending_grad = add_gradients(edge.node->pending_grad, std::move(g));
     }
     if (!retain_graph) {
       node->release_saved();
@@ -112,6 +244,34 @@ void backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
       node->released = true;
     }
   }
+}
+
+}  // namespace
+
+std::vector<Tensor> grad(const std::vector<Tensor>& outputs, const std::vector<Tensor>& inputs,
+                         const std::vector<Tensor>& grad_outputs, const GradOptions& options) {
+  DESCENT_CHECK(!inputs.empty(), "grad", "expected at least one input to differentiate with respect to");
+  Targets targets(inputs, true);
+  run_backward("grad", outputs, grad_outputs, options.retain_graph.value_or(options.create_graph),
+               options.create_graph, targets);
+  std::vector<Tensor>& grads = targets.grads();
+  for (std::size_t i = 0; i < grads.size(); ++i)
+    DESCENT_CHECK(grads[i].defined() || options.allow_unused, "grad", "input ", i, " (shape ",
+                  to_string(inputs[i].shape()), ") was not used to compute the outputs: pass "
+                  "{.allow_unused = true} to get an undefined tensor for it");
+  return std::move(grads);
+}
+
+void backward(const std::vector<Tensor>& tensors, const std::vector<Tensor>& grad_tensors,
+              const BackwardOptions& options) {
+  Targets targets(options.inputs, false);
+  run_backward("backward", tensors, grad_tensors, options.retain_graph.value_or(options.create_graph),
+               options.create_graph, targets);
+}
+
+void backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
+  DESCENT_CHECK(root.defined(), "backward", "called on an undefined tensor");
+  backward({root}, {gradient}, {.retain_graph = retain_graph});
 }
 
 }  // namespace descent::autograd

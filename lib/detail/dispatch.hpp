@@ -60,7 +60,7 @@ namespace descent::detail {
 /// A new tensor sharing `base`'s buffer, with its own first element, shape and strides. Not recorded.
 inline Tensor make_view(const Tensor& base, void* data, Shape shape, Strides strides) {
   return Tensor(
-      std::make_shared<TensorImpl>(base.impl().owner, data, std::move(shape), std::move(strides), base.dtype()));
+      std::make_shared<TensorImpl>(base.impl().storage(), data, std::move(shape), std::move(strides), base.dtype()));
 }
 
 }  // namespace descent::detail

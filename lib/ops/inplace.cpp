@@ -16,6 +16,7 @@ template <class Op> Tensor& update_in_place(Tensor& t, const char* op, Op f) {
     T* d = t.data<T>();
     for (std::size_t i = 0, n = t.numel(); i < n; ++i) d[i] = f(d[i]);
   });
+  t.bump_version();
   return t;
 }
 }  // namespace

@@ -62,6 +62,7 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm, double
         const T c = static_cast<T>(coef);
         for (std::size_t i = 0, n = grad.numel(); i < n; ++i) g[i] *= c;
       });
+      grad.bump_version();
     }
   }
   return total;
@@ -78,6 +79,7 @@ void clip_grad_value(const std::vector<Tensor>& params, double clip_value) {
       const T hi = static_cast<T>(clip_value), lo = -hi;
       for (std::size_t i = 0, n = grad.numel(); i < n; ++i) g[i] = std::clamp(g[i], lo, hi);
     });
+    grad.bump_version();
   }
 }
 

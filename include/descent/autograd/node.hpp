@@ -24,16 +24,18 @@ struct Edge {
 class Node {
  public:
   explicit Node(const char* name);
-  virtual ~Node() = default;
+  /// Releases the nodes below iteratively: dropping a chain of 10^7 nodes must not recurse.
+  virtual ~Node();
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
   const char* name() const { return name_; }
-  /// Recording order on this thread: backward visits nodes from the highest number down.
+  /// Recording order, one sequence for all threads: a node's inputs always have lower numbers, and
+  /// backward visits nodes from the highest number down.
   std::uint64_t sequence() const { return sequence_; }
 
   /// Gradients with respect to each input (undefined where there is none), given the gradient
-  /// with respect to the output. Runs with grad mode off.
+  /// with respect to the output. Runs with grad mode off, or on (recording) under create_graph.
   virtual std::vector<Tensor> apply(const Tensor& grad_output) = 0;
   /// Frees what apply() needs; called after backward unless the graph is retained.
   virtual void release_saved() = 0;

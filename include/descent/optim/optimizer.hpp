@@ -148,7 +148,9 @@ template <class OptionsT, class StateT> class OptimizerImpl : public Optimizer {
       for (std::size_t i = 0; i < params_[g].size(); ++i) {
         Tensor& param = params_[g][i];
         const Tensor grad = gradient_for_update(param);
-        if (grad.defined()) update(param, grad, states_[g][i], options_[g]);
+        if (!grad.defined()) continue;
+        update(param, grad, states_[g][i], options_[g]);
+        param.bump_version();  // graphs that saved the old values refuse to backward through them
       }
     }
   }
