@@ -80,7 +80,7 @@ class Targets {
                     to_string(t.shape()), ") does not require grad");
       if (t.is_leaf()) leaves_.emplace(t.impl_ptr().get(), i);
       else nodes_.emplace(t.grad_fn().get(), i);
-      impls_.push_back(t.impl_ptr().get());
+      impls_.push_back(t.impl_ptr());
     }
   }
   bool all_leaves() const { return impls_.empty(); }
@@ -88,10 +88,19 @@ class Targets {
   bool is_target_leaf(const TensorImpl* leaf) const { return all_leaves() || leaves_.count(leaf) != 0; }
 
   /// A gradient reaching a leaf.
-  void leaf(TensorImpl& leaf, Tensor grad) {
-    if (all_leaves()) return accumulate(leaf, std::move(grad));
-    auto it = leaves_.find(&leaf);
+  void leaf(const std::shared_ptr<TensorImpl>& leaf, Tensor grad) {
+    if (all_leaves()) {
+      deferred_.emplace_back(leaf, std::move(grad));
+      return;
+    }
+    auto it = leaves_.find(leaf.get());
     if (it != leaves_.end()) deliver(it->second, std::move(grad));
+  }
+  /// Accumulates into .grad what the pass delivered: only once it has succeeded, so that a pass
+  /// stopped by an error (a stale saved tensor) leaves every .grad as it was.
+  void flush() {
+    for (auto& [impl, grad] : deferred_) accumulate(*impl, std::move(grad));
+    deferred_.clear();
   }
   /// The summed gradient of a target node's output, when the node is reached.
   void node(const Node* node, const Tensor& grad) {
@@ -103,14 +112,15 @@ class Targets {
  private:
   void deliver(std::size_t i, Tensor grad) {
     if (capture_) grads_[i] = add_gradients(grads_[i], std::move(grad));
-    else accumulate(*impls_[i], std::move(grad));
+    else deferred_.emplace_back(impls_[i], std::move(grad));
   }
 
   bool capture_;
   std::unordered_multimap<const TensorImpl*, std::size_t> leaves_;
   std::unordered_multimap<const Node*, std::size_t> nodes_;
-  std::vector<TensorImpl*> impls_;
+  std::vector<std::shared_ptr<TensorImpl>> impls_;
   std::vector<Tensor> grads_;
+  std::vector<std::pair<std::shared_ptr<TensorImpl>, Tensor>> deferred_;
 };
 
 /// The nodes from which a target is reachable (only these need to run when targets are chosen),
@@ -197,7 +207,7 @@ void run_backward(const char* op, const std::vector<Tensor>& roots, const std::v
   for (std::size_t i = 0; i < roots.size(); ++i) {
     const Tensor& root = roots[i];
     if (root.is_leaf()) {
-      targets.leaf(root.impl(), grads[i]);  // the caller's gradient is shared: copied when kept
+      targets.leaf(root.impl_ptr(), grads[i]);  // the caller's gradient is shared: copied when kept
       continue;
     }
     Node& node = *root.grad_fn();
@@ -211,13 +221,13 @@ void run_backward(const char* op, const std::vector<Tensor>& roots, const std::v
     queue.pop();
     Tensor grad_output = std::move(node->pending_grad);
     node->pending_grad = Tensor();
+    DESCENT_CHECK(!node->released, op, "trying to backward through the graph a second time (at ", node->name(),
+                  "): its saved values were freed by the first backward; pass retain_graph=true to the first call "
+                  "if you need to");
     if (pruned) {
       targets.node(node.get(), grad_output);
       if (!leads.at(node.get())) continue;
     }
-    DESCENT_CHECK(!node->released, op, "trying to backward through the graph a second time (at ", node->name(),
-                  "): its saved values were freed by the first backward; pass retain_graph=true to the first call "
-                  "if you need to");
     std::vector<Tensor> input_grads;
     {
       RunningNode running(node);
@@ -231,7 +241,7 @@ void run_backward(const char* op, const std::vector<Tensor>& roots, const std::v
       if (!edge.needed() || !input_grads[i].defined()) continue;
       Tensor g = fit_to_input(*node, std::move(input_grads[i]), edge);
       if (edge.leaf) {
-        targets.leaf(*edge.leaf, std::move(g));
+        targets.leaf(edge.leaf, std::move(g));
         continue;
       }
       if (pruned && !leads.at(edge.node.get()) && !targets.is_target(edge.node.get())) continue;
@@ -244,6 +254,7 @@ void run_backward(const char* op, const std::vector<Tensor>& roots, const std::v
       node->released = true;
     }
   }
+  targets.flush();
 }
 
 }  // namespace

@@ -12,9 +12,13 @@
 #include <vector>
 
 #include "descent/autograd/function.hpp"
+#include "descent/autograd/saved_tensor.hpp"
+#include "descent/ops/elementwise.hpp"
+#include "descent/ops/reduce.hpp"
 #include "kernels/elementwise.hpp"
 #include "kernels/math.hpp"
 #include "kernels/softmax.hpp"
+#include "ops/piecewise_grad.hpp"
 
 namespace descent {
 
@@ -30,6 +34,73 @@ template <class Kernel> Tensor unary_grad(const char* op, const Tensor& g, const
   return kernels::binary_values(op, g, saved, kernel);
 }
 
+/// The backward of relu or leaky_relu: g where x > 0 (read from y for relu), g·slope elsewhere.
+Tensor relu_backward(const Tensor& g, const Tensor& saved, double negative_slope) {
+  return piecewise_grad("relu_backward", g, [s = SavedTensor(saved.detach()), negative_slope](const Tensor& gv) {
+    return unary_grad("relu_backward", gv, s.unpack(), [negative_slope](auto&& gr, auto&& v) {
+      using T = value_t<decltype(gr)>;
+      return xt::where(v > T(0), gr, gr * T(negative_slope));
+    });
+  });
+}
+
+/// g·s(1-s), recorded: d/dg = s(1-s), d/ds = g(1-2s).
+Tensor sigmoid_backward(const Tensor& g, const Tensor& s) {
+  Tensor out = unary_grad("sigmoid_backward", g, s, [](auto&& gv, auto&& sv) {
+    using T = value_t<decltype(gv)>;
+    return gv * sv * (T(1) - sv);
+  });
+  return record("sigmoid_backward", out, {g, s}, [g = SavedTensor(g), s = SavedTensor(s)](const Tensor& gg) {
+    const Tensor sv = s.unpack();
+    return Grads{sigmoid_backward(gg, sv), gg * g.unpack() * (1.0 - 2.0 * sv)};
+  });
+}
+
+/// g·(1-t²), recorded: d/dg = 1-t², d/dt = -2gt.
+Tensor tanh_backward(const Tensor& g, const Tensor& t) {
+  Tensor out = unary_grad("tanh_backward", g, t, [](auto&& gv, auto&& tv) {
+    using T = value_t<decltype(gv)>;
+    return gv * (T(1) - tv * tv);
+  });
+  return record("tanh_backward", out, {g, t}, [g = SavedTensor(g), t = SavedTensor(t)](const Tensor& gg) {
+    const Tensor tv = t.unpack();
+    return Grads{tanh_backward(gg, tv), gg * g.unpack() * tv * -2.0};
+  });
+}
+
+/// g·(Φ(x) + x·φ(x)), φ(x) = exp(-x²/2)/√(2π), recorded: d/dx = g·φ(x)·(2 - x²).
+Tensor gelu_backward(const Tensor& g, const Tensor& x) {
+  Tensor out = unary_grad("gelu_backward", g, x, [](auto&& gv, auto&& xv) {
+    using T = value_t<decltype(gv)>;
+    // static: the returned expression holds named scalars by reference (found by ASan)
+    static constexpr T inv_sqrt2 = T(1) / std::numbers::sqrt2_v<T>;
+    static constexpr T inv_sqrt_2pi = std::numbers::inv_sqrtpi_v<T> * inv_sqrt2;
+    return gv * (T(0.5) * (T(1) + kernels::erf(xv * inv_sqrt2)) + xv * kernels::exp(T(-0.5) * xv * xv) * inv_sqrt_2pi);
+  });
+  return record("gelu_backward", out, {g, x}, [g = SavedTensor(g), x = SavedTensor(x)](const Tensor& gg) {
+    const Tensor xv = x.unpack();
+    const Tensor phi = exp(xv * xv * -0.5) * (std::numbers::inv_sqrtpi / std::numbers::sqrt2);
+    return Grads{gelu_backward(gg, xv), gg * g.unpack() * phi * (2.0 - xv * xv)};
+  });
+}
+
+/// g·sigmoid(βx) where βx <= threshold, g where softplus is linear; recorded: d/dx = g·β·s(1-s) there.
+Tensor softplus_backward(const Tensor& g, const Tensor& x, double beta, double threshold) {
+  // (One expression: a named sub-expression would be held by reference and die with the lambda's frame.)
+  Tensor out = unary_grad("softplus_backward", g, x, [beta, threshold](auto&& gv, auto&& xv) {
+    using T = value_t<decltype(gv)>;
+    return xt::where(xv * T(beta) > T(threshold), gv, gv / (T(1) + kernels::exp(xv * T(-beta))));
+  });
+  return record("softplus_backward", out, {g, x},
+                [g = SavedTensor(g), x = SavedTensor(x), beta, threshold](const Tensor& gg) {
+    const Tensor xv = x.unpack();
+    const Tensor s = sigmoid(xv * beta);
+    const Tensor curved = le(xv * beta, detail::scalar_like(xv, threshold));
+    return Grads{softplus_backward(gg, xv, beta, threshold),
+                 where(curved, gg * g.unpack() * s * (1.0 - s) * beta, detail::scalar_like(xv, 0))};
+  });
+}
+
 }  // namespace
 
 // --- elementwise -----------------------------------------------------------------------------
@@ -42,11 +113,8 @@ Tensor relu(const Tensor& x) {
     return xt::where(v < T(0), T(0), v);
   });
   // d(relu x)/dx = (x > 0), read from the saved output (y > 0 exactly where x > 0)
-  return record("relu", out, {x}, [y = out.detach()](const Tensor& g) {
-    return Grads{unary_grad("relu_backward", g, y, [](auto&& gv, auto&& yv) {
-      using T = value_t<decltype(gv)>;
-      return xt::where(yv > T(0), gv, T(0));
-    })};
+  return record("relu", out, {x}, [y = SavedTensor::output(out)](const Tensor& g) {
+    return Grads{relu_backward(g, y.unpack(), 0)};
   });
 }
 
@@ -59,11 +127,8 @@ Tensor leaky_relu(const Tensor& x, double negative_slope) {
     return xt::where(v > T(0), v, v * T(negative_slope));
   });
   // d(leaky_relu x)/dx = 1 for x > 0, negative_slope otherwise
-  return record("leaky_relu", out, {x}, [xs = x.detach(), negative_slope](const Tensor& g) {
-    return Grads{unary_grad("leaky_relu_backward", g, xs, [negative_slope](auto&& gv, auto&& xv) {
-      using T = value_t<decltype(gv)>;
-      return xt::where(xv > T(0), gv, gv * T(negative_slope));
-    })};
+  return record("leaky_relu", out, {x}, [x = SavedTensor(x), negative_slope](const Tensor& g) {
+    return Grads{relu_backward(g, x.unpack(), negative_slope)};
   });
 }
 
@@ -75,11 +140,8 @@ Tensor sigmoid(const Tensor& x) {
     return T(1) / (T(1) + kernels::exp(-v));
   });
   // d(sigmoid x)/dx = s(1-s), from the saved output
-  return record("sigmoid", out, {x}, [s = out.detach()](const Tensor& g) {
-    return Grads{unary_grad("sigmoid_backward", g, s, [](auto&& gv, auto&& sv) {
-      using T = value_t<decltype(gv)>;
-      return gv * sv * (T(1) - sv);
-    })};
+  return record("sigmoid", out, {x}, [s = SavedTensor::output(out)](const Tensor& g) {
+    return Grads{sigmoid_backward(g, s.unpack())};
   });
 }
 
@@ -87,11 +149,8 @@ Tensor tanh(const Tensor& x) {
   detail::check_floating("tanh", x);
   Tensor out = kernels::unary_values("tanh", x, [](auto&& v) { return kernels::tanh(v); });
   // d(tanh x)/dx = 1 - t², from the saved output
-  return record("tanh", out, {x}, [t = out.detach()](const Tensor& g) {
-    return Grads{unary_grad("tanh_backward", g, t, [](auto&& gv, auto&& tv) {
-      using T = value_t<decltype(gv)>;
-      return gv * (T(1) - tv * tv);
-    })};
+  return record("tanh", out, {x}, [t = SavedTensor::output(out)](const Tensor& g) {
+    return Grads{tanh_backward(g, t.unpack())};
   });
 }
 
@@ -102,17 +161,8 @@ Tensor gelu(const Tensor& x) {
     using T = value_t<decltype(v)>;
     return T(0.5) * v * (T(1) + kernels::erf(v * (T(1) / std::numbers::sqrt2_v<T>)));
   });
-  // d(gelu x)/dx = Φ(x) + x·φ(x), φ(x) = exp(-x²/2)/√(2π)
-  return record("gelu", out, {x}, [xs = x.detach()](const Tensor& g) {
-    return Grads{unary_grad("gelu_backward", g, xs, [](auto&& gv, auto&& xv) {
-      using T = value_t<decltype(gv)>;
-      // static: the returned expression holds named scalars by reference (found by ASan)
-      static constexpr T inv_sqrt2 = T(1) / std::numbers::sqrt2_v<T>;
-      static constexpr T inv_sqrt_2pi = std::numbers::inv_sqrtpi_v<T> * inv_sqrt2;
-      return gv * (T(0.5) * (T(1) + kernels::erf(xv * inv_sqrt2)) +
-                   xv * kernels::exp(T(-0.5) * xv * xv) * inv_sqrt_2pi);
-    })};
-  });
+  // d(gelu x)/dx = Φ(x) + x·φ(x)
+  return record("gelu", out, {x}, [x = SavedTensor(x)](const Tensor& g) { return Grads{gelu_backward(g, x.unpack())}; });
 }
 
 Tensor softplus(const Tensor& x, double beta, double threshold) {
@@ -122,13 +172,9 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
     using T = value_t<decltype(v)>;
     return xt::where(v * T(beta) > T(threshold), v, xt::log1p(kernels::exp(v * T(beta))) / T(beta));
   });
-  // d(softplus x)/dx = sigmoid(beta·x) = 1/(1 + exp(-beta·x)); 1 where linear. (One expression:
-  // a named sub-expression would be held by reference and die with the lambda's frame.)
-  return record("softplus", out, {x}, [xs = x.detach(), beta, threshold](const Tensor& g) {
-    return Grads{unary_grad("softplus_backward", g, xs, [beta, threshold](auto&& gv, auto&& xv) {
-      using T = value_t<decltype(gv)>;
-      return xt::where(xv * T(beta) > T(threshold), gv, gv / (T(1) + kernels::exp(xv * T(-beta))));
-    })};
+  // d(softplus x)/dx = sigmoid(beta·x) = 1/(1 + exp(-beta·x)); 1 where linear
+  return record("softplus", out, {x}, [x = SavedTensor(x), beta, threshold](const Tensor& g) {
+    return Grads{softplus_backward(g, x.unpack(), beta, threshold)};
   });
 }
 
@@ -162,6 +208,33 @@ template <class Kernel> Tensor softmax_grad(const char* op, const Tensor& g, con
   return dx;
 }
 
+/// The axis the softmax ran along, for sum(..., keepdim): none for a 0-d tensor (one element).
+Axes softmax_axes(const Tensor& x, std::ptrdiff_t axis) { return x.dim() == 0 ? Axes{} : Axes{axis}; }
+
+/// s·(g - Σ g·s), recorded: d/dg = the same map of gg (its Jacobian is symmetric),
+/// d/ds = gg·(g - Σ g·s) - g·Σ gg·s.
+Tensor softmax_backward(const Tensor& g, const Tensor& s, std::ptrdiff_t axis) {
+  const AxisBlocks b = kernels::axis_blocks("softmax_backward", s, axis);
+  Tensor out = softmax_grad("softmax_backward", g, s, b, [](auto... args) { kernels::softmax_backward(args...); });
+  return record("softmax_backward", out, {g, s}, [g = SavedTensor(g), s = SavedTensor(s), axis](const Tensor& gg) {
+    const Tensor gv = g.unpack(), sv = s.unpack();
+    const Axes axes = softmax_axes(sv, axis);
+    return Grads{softmax_backward(gg, sv, axis), gg * (gv - sum(gv * sv, axes, true)) - gv * sum(gg * sv, axes, true)};
+  });
+}
+
+/// g - p·Σg with p = exp(y), recorded: d/dg = gg - Σ gg·p, d/dy = -gg·p·Σg.
+Tensor log_softmax_backward(const Tensor& g, const Tensor& y, std::ptrdiff_t axis) {
+  const AxisBlocks b = kernels::axis_blocks("log_softmax_backward", y, axis);
+  Tensor out = softmax_grad("log_softmax_backward", g, y, b,
+                            [](auto... args) { kernels::log_softmax_backward(args...); });
+  return record("log_softmax_backward", out, {g, y}, [g = SavedTensor(g), y = SavedTensor(y), axis](const Tensor& gg) {
+    const Tensor p = exp(y.unpack());
+    const Axes axes = softmax_axes(p, axis);
+    return Grads{gg - sum(gg * p, axes, true), -(gg * p * sum(g.unpack(), axes, true))};
+  });
+}
+
 }  // namespace
 
 Tensor softmax(const Tensor& x, std::ptrdiff_t axis) {
@@ -169,8 +242,8 @@ Tensor softmax(const Tensor& x, std::ptrdiff_t axis) {
   const AxisBlocks b = kernels::axis_blocks("softmax", x, axis);
   Tensor out = softmax_values("softmax", x, b, false);
   // d(softmax x)/dx · g = s * (g - sum(g * s, axis)), from the saved output s
-  return record("softmax", out, {x}, [s = out.detach(), b](const Tensor& g) {
-    return Grads{softmax_grad("softmax_backward", g, s, b, [](auto... args) { kernels::softmax_backward(args...); })};
+  return record("softmax", out, {x}, [s = SavedTensor::output(out), axis](const Tensor& g) {
+    return Grads{softmax_backward(g, s.unpack(), axis)};
   });
 }
 
@@ -179,9 +252,8 @@ Tensor log_softmax(const Tensor& x, std::ptrdiff_t axis) {
   const AxisBlocks b = kernels::axis_blocks("log_softmax", x, axis);
   Tensor out = softmax_values("log_softmax", x, b, true);
   // d(log_softmax x)/dx · g = g - softmax(x) * sum(g, axis), softmax = exp(saved output)
-  return record("log_softmax", out, {x}, [y = out.detach(), b](const Tensor& g) {
-    return Grads{softmax_grad("log_softmax_backward", g, y, b,
-                              [](auto... args) { kernels::log_softmax_backward(args...); })};
+  return record("log_softmax", out, {x}, [y = SavedTensor::output(out), axis](const Tensor& g) {
+    return Grads{log_softmax_backward(g, y.unpack(), axis)};
   });
 }
 

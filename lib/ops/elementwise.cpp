@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "descent/autograd/function.hpp"
+#include "descent/autograd/saved_tensor.hpp"
 #include "kernels/elementwise.hpp"
 
 namespace descent {
@@ -33,16 +34,19 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out = kernels::binary_values("mul", a, b, [](auto&& x, auto&& y) { return x * y; });
   // d(a*b)/da = b, d(a*b)/db = a
-  return record("mul", out, {a, b}, [a, b](const Tensor& g) {
-    return Grads{a.requires_grad() ? g * b : Tensor(), b.requires_grad() ? g * a : Tensor()};
+  return record("mul", out, {a, b}, [sa = SavedTensor(a), sb = SavedTensor(b), da = a.requires_grad(),
+                                     db = b.requires_grad()](const Tensor& g) {
+    return Grads{da ? g * sb.unpack() : Tensor(), db ? g * sa.unpack() : Tensor()};
   });
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
   Tensor out = kernels::binary_values("div", a, b, [](auto&& x, auto&& y) { return x / y; });
   // d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
-  return record("div", out, {a, b}, [a, b](const Tensor& g) {
-    return Grads{a.requires_grad() ? g / b : Tensor(), b.requires_grad() ? -(g * a) / (b * b) : Tensor()};
+  return record("div", out, {a, b}, [sa = SavedTensor(a), sb = SavedTensor(b), da = a.requires_grad(),
+                                     db = b.requires_grad()](const Tensor& g) {
+    const Tensor bv = sb.unpack();
+    return Grads{da ? g / bv : Tensor(), db ? -(g * sa.unpack()) / (bv * bv) : Tensor()};
   });
 }
 
@@ -111,11 +115,11 @@ Tensor select_values(const Tensor& condition, const Tensor& a, const Tensor& b) 
 
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   Tensor out = select_values(condition, a, b);
-  // d(where(c, a, b))/da = c, d(where(c, a, b))/db = !c
-  return record("where", out, {a, b}, [mask = condition.detach(), da = a.requires_grad(), db = b.requires_grad()](
-                                           const Tensor& g) {
-    const Tensor zero = detail::scalar_like(g, 0);
-    return Grads{da ? select_values(mask, g, zero) : Tensor(), db ? select_values(mask, zero, g) : Tensor()};
+  // d(where(c, a, b))/da = c, d(where(c, a, b))/db = !c: where again, so differentiable again
+  return record("where", out, {a, b}, [mask = SavedTensor(condition.detach()), da = a.requires_grad(),
+                                       db = b.requires_grad()](const Tensor& g) {
+    const Tensor zero = detail::scalar_like(g, 0), c = mask.unpack();
+    return Grads{da ? where(c, g, zero) : Tensor(), db ? where(c, zero, g) : Tensor()};
   });
 }
 

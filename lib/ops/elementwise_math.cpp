@@ -7,9 +7,11 @@
 #include <cmath>
 
 #include "descent/autograd/function.hpp"
+#include "descent/autograd/saved_tensor.hpp"
 #include "descent/ops/elementwise.hpp"
 #include "kernels/elementwise.hpp"
 #include "kernels/math.hpp"
+#include "ops/piecewise_grad.hpp"
 
 namespace descent {
 
@@ -29,9 +31,12 @@ Tensor pow(const Tensor& x, double exponent) {
     out = kernels::unary_values("pow", x, [exponent](auto&& v) {
       return kernels::pow(v, static_cast<value_t<decltype(v)>>(exponent));
     });
-  // d(x^e)/dx = e * x^(e-1), and 0 when e == 0 (as PyTorch: no 0 * inf at x = 0)
-  return record("pow", out, {x}, [x, exponent](const Tensor& g) {
+  // d(x^e)/dx = e * x^(e-1), and 0 when e == 0 (as PyTorch: no 0 * inf at x = 0); one fused pass,
+  // or recorded ops under create_graph
+  return record("pow", out, {x}, [sx = SavedTensor(x), exponent](const Tensor& g) {
+    const Tensor x = sx.unpack();
     if (exponent == 0) return Grads{zeros_like(x)};
+    if (autograd::is_grad_enabled()) return Grads{g * (exponent == 2 ? x * 2.0 : pow(x, exponent - 1) * exponent)};
     if (exponent == 2) return Grads{kernels::zip_values("pow", g, x, [](auto&& gv, auto&& v) {
       return gv * (value_t<decltype(v)>(2) * v);
     })};
@@ -47,7 +52,9 @@ Tensor pow(const Tensor& x, const Tensor& exponent) {
   // d(x^e)/dx = e * x^(e-1) (0 where e == 0); d(x^e)/de = x^e * log(x) (0 where x == 0 and e >= 0,
   // NaN where x < 0), as PyTorch. Composed, not fused: fused kernels over the three broadcast
   // operands doubled this file's compile time (xsimd's pow and log, 4 layouts x 2 dtypes each).
-  return record("pow", out, {x, exponent}, [x, exponent, y = out.detach()](const Tensor& g) {
+  return record("pow", out, {x, exponent}, [sx = SavedTensor(x), se = SavedTensor(exponent),
+                                            sy = SavedTensor::output(out)](const Tensor& g) {
+    const Tensor x = sx.unpack(), exponent = se.unpack(), y = sy.unpack();
     const Tensor zero = detail::scalar_like(g, 0);
     Tensor dx, de;
     if (x.requires_grad()) dx = where(eq(exponent, 0), zero, g * exponent * pow(x, exponent - 1.0));
@@ -67,19 +74,21 @@ Tensor pow(double base, const Tensor& exponent) { return pow(detail::scalar_like
 Tensor exp(const Tensor& x) {
   Tensor out = kernels::unary_values("exp", x, [](auto&& v) { return kernels::exp(v); });
   // d(exp x)/dx = exp x
-  return record("exp", out, {x}, [y = out.detach()](const Tensor& g) { return Grads{g * y}; });
+  return record("exp", out, {x}, [y = SavedTensor::output(out)](const Tensor& g) { return Grads{g * y.unpack()}; });
 }
 
 Tensor log(const Tensor& x) {
   Tensor out = kernels::unary_values("log", x, [](auto&& v) { return kernels::log(v); });
   // d(log x)/dx = 1/x
-  return record("log", out, {x}, [x](const Tensor& g) { return Grads{g / x}; });
+  return record("log", out, {x}, [x = SavedTensor(x)](const Tensor& g) { return Grads{g / x.unpack()}; });
 }
 
 Tensor sqrt(const Tensor& x) {
   Tensor out = kernels::unary_values("sqrt", x, [](auto&& v) { return xt::sqrt(v); });
-  // d(sqrt x)/dx = 1 / (2 sqrt x)
-  return record("sqrt", out, {x}, [y = out.detach()](const Tensor& g) {
+  // d(sqrt x)/dx = 1 / (2 sqrt x): one fused pass, or recorded ops under create_graph
+  return record("sqrt", out, {x}, [sy = SavedTensor::output(out)](const Tensor& g) {
+    const Tensor y = sy.unpack();
+    if (autograd::is_grad_enabled()) return Grads{g / (y * 2.0)};
     return Grads{kernels::zip_values("sqrt", g, y, [](auto&& gv, auto&& s) {
       return gv / (value_t<decltype(s)>(2) * s);
     })};
@@ -89,10 +98,12 @@ Tensor sqrt(const Tensor& x) {
 Tensor abs(const Tensor& x) {
   Tensor out = kernels::unary_values("abs", x, [](auto&& v) { return xt::abs(v); });
   // d|x|/dx = sign(x), 0 at x == 0 (as PyTorch)
-  return record("abs", out, {x}, [x](const Tensor& g) {
-    return Grads{kernels::zip_values("abs", g, x, [](auto&& gv, auto&& v) {
-      using T = value_t<decltype(v)>;
-      return xt::where(v > T(0), gv, xt::where(v < T(0), -gv, T(0)));
+  return record("abs", out, {x}, [x = SavedTensor(x.detach())](const Tensor& g) {
+    return Grads{piecewise_grad("abs_backward", g, [x](const Tensor& gv) {
+      return kernels::zip_values("abs", gv, x.unpack(), [](auto&& gr, auto&& v) {
+        using T = value_t<decltype(v)>;
+        return xt::where(v > T(0), gr, xt::where(v < T(0), -gr, T(0)));
+      });
     })};
   });
 }
@@ -106,10 +117,12 @@ Tensor clamp(const Tensor& x, double min, double max) {
     return xt::clip(v, T(min), T(max));
   });
   // d(clamp x)/dx = 1 where min <= x <= max, 0 elsewhere (as PyTorch: the bounds pass the gradient)
-  return record("clamp", out, {x}, [x, min, max](const Tensor& g) {
-    return Grads{kernels::zip_values("clamp", g, x, [min, max](auto&& gv, auto&& v) {
-      using T = value_t<decltype(v)>;
-      return xt::where(v >= T(min) && v <= T(max), gv, T(0));
+  return record("clamp", out, {x}, [x = SavedTensor(x.detach()), min, max](const Tensor& g) {
+    return Grads{piecewise_grad("clamp_backward", g, [x, min, max](const Tensor& gv) {
+      return kernels::zip_values("clamp", gv, x.unpack(), [min, max](auto&& gr, auto&& v) {
+        using T = value_t<decltype(v)>;
+        return xt::where(v >= T(min) && v <= T(max), gr, T(0));
+      });
     })};
   });
 }
@@ -120,10 +133,12 @@ Tensor clamp_min(const Tensor& x, double min) {
     return xt::where(v < T(min), T(min), v);  // NaN stays NaN
   });
   // d(clamp_min x)/dx = 1 where x >= min, 0 elsewhere
-  return record("clamp_min", out, {x}, [x, min](const Tensor& g) {
-    return Grads{kernels::zip_values("clamp_min", g, x, [min](auto&& gv, auto&& v) {
-      using T = value_t<decltype(v)>;
-      return xt::where(v >= T(min), gv, T(0));
+  return record("clamp_min", out, {x}, [x = SavedTensor(x.detach()), min](const Tensor& g) {
+    return Grads{piecewise_grad("clamp_min_backward", g, [x, min](const Tensor& gv) {
+      return kernels::zip_values("clamp_min", gv, x.unpack(), [min](auto&& gr, auto&& v) {
+        using T = value_t<decltype(v)>;
+        return xt::where(v >= T(min), gr, T(0));
+      });
     })};
   });
 }
@@ -134,10 +149,12 @@ Tensor clamp_max(const Tensor& x, double max) {
     return xt::where(v > T(max), T(max), v);  // NaN stays NaN
   });
   // d(clamp_max x)/dx = 1 where x <= max, 0 elsewhere
-  return record("clamp_max", out, {x}, [x, max](const Tensor& g) {
-    return Grads{kernels::zip_values("clamp_max", g, x, [max](auto&& gv, auto&& v) {
-      using T = value_t<decltype(v)>;
-      return xt::where(v <= T(max), gv, T(0));
+  return record("clamp_max", out, {x}, [x = SavedTensor(x.detach()), max](const Tensor& g) {
+    return Grads{piecewise_grad("clamp_max_backward", g, [x, max](const Tensor& gv) {
+      return kernels::zip_values("clamp_max", gv, x.unpack(), [max](auto&& gr, auto&& v) {
+        using T = value_t<decltype(v)>;
+        return xt::where(v <= T(max), gr, T(0));
+      });
     })};
   });
 }
@@ -148,14 +165,16 @@ namespace {
 
 /// The gradient reaching `self` in maximum(self, other) (minimum if !is_max): g where self wins,
 /// g/2 on ties, 0 where it loses (PyTorch's rule; where either is NaN, g).
-Tensor elementwise_extremum_grad(const char* op, const Tensor& g, const Tensor& self, const Tensor& other,
+Tensor elementwise_extremum_grad(const char* op, const Tensor& g, const SavedTensor& self, const SavedTensor& other,
                                  bool is_max) {
   // self loses to other where other is the larger (maximum): other > self, i.e. self < other.
-  const Tensor& small = is_max ? self : other;
-  const Tensor& large = is_max ? other : self;
-  return kernels::ternary_values(op, g, small, large, [](auto&& gv, auto&& s, auto&& l) {
-    using T = value_t<decltype(s)>;
-    return xt::where(xt::equal(s, l), T(0.5) * gv, xt::where(s < l, T(0), gv));
+  const SavedTensor& small = is_max ? self : other;
+  const SavedTensor& large = is_max ? other : self;
+  return piecewise_grad(op, g, [op, small, large](const Tensor& gv) {
+    return kernels::ternary_values(op, gv, small.unpack(), large.unpack(), [](auto&& gr, auto&& s, auto&& l) {
+      using T = value_t<decltype(s)>;
+      return xt::where(xt::equal(s, l), T(0.5) * gr, xt::where(s < l, T(0), gr));
+    });
   });
 }
 
@@ -166,9 +185,10 @@ Tensor maximum(const Tensor& a, const Tensor& b) {
     return xt::where(x > y || xt::isnan(x), x, y);  // NaN in either input gives NaN
   });
   // d max(a,b)/da = [a > b] + [a == b]/2, d max(a,b)/db = [b > a] + [a == b]/2
-  return record("maximum", out, {a, b}, [a, b](const Tensor& g) {
-    return Grads{a.requires_grad() ? elementwise_extremum_grad("maximum", g, a, b, true) : Tensor(),
-                 b.requires_grad() ? elementwise_extremum_grad("maximum", g, b, a, true) : Tensor()};
+  return record("maximum", out, {a, b}, [sa = SavedTensor(a.detach()), sb = SavedTensor(b.detach()),
+                                         da = a.requires_grad(), db = b.requires_grad()](const Tensor& g) {
+    return Grads{da ? elementwise_extremum_grad("maximum_backward", g, sa, sb, true) : Tensor(),
+                 db ? elementwise_extremum_grad("maximum_backward", g, sb, sa, true) : Tensor()};
   });
 }
 
@@ -177,9 +197,10 @@ Tensor minimum(const Tensor& a, const Tensor& b) {
     return xt::where(x < y || xt::isnan(x), x, y);  // NaN in either input gives NaN
   });
   // d min(a,b)/da = [a < b] + [a == b]/2, d min(a,b)/db = [b < a] + [a == b]/2
-  return record("minimum", out, {a, b}, [a, b](const Tensor& g) {
-    return Grads{a.requires_grad() ? elementwise_extremum_grad("minimum", g, a, b, false) : Tensor(),
-                 b.requires_grad() ? elementwise_extremum_grad("minimum", g, b, a, false) : Tensor()};
+  return record("minimum", out, {a, b}, [sa = SavedTensor(a.detach()), sb = SavedTensor(b.detach()),
+                                         da = a.requires_grad(), db = b.requires_grad()](const Tensor& g) {
+    return Grads{da ? elementwise_extremum_grad("minimum_backward", g, sa, sb, false) : Tensor(),
+                 db ? elementwise_extremum_grad("minimum_backward", g, sb, sa, false) : Tensor()};
   });
 }
 

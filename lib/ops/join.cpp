@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "descent/autograd/function.hpp"
+#include "descent/autograd/saved_tensor.hpp"
 #include "descent/ops/shape.hpp"
 #include "detail/dispatch.hpp"
 #include "detail/shape.hpp"
@@ -78,6 +79,36 @@ Tensor stack(const std::vector<Tensor>& tensors, std::ptrdiff_t axis) {
   });
 }
 
+namespace {
+
+/// The gradient of index_select along `axis`: g's slices added into zeros of x's shape at their
+/// (normalised) indices. Linear in g; recorded under create_graph with index_select as its backward.
+Tensor index_add_grad(const Tensor& g, const Shape& shape, std::size_t axis, const Tensor& indices,
+                      const std::vector<std::size_t>& index) {
+  std::size_t outer = 1, inner = 1;  // the elements before and after the axis
+  for (std::size_t d = 0; d < axis; ++d) outer *= shape[d];
+  for (std::size_t d = axis + 1; d < shape.size(); ++d) inner *= shape[d];
+  const std::size_t size = shape[axis], count = index.size();
+  Tensor gx = zeros(shape, g.dtype());
+  const Tensor cg = detail::contiguous_values(g);
+  detail::dispatch_floating("index_select", g.dtype(), [&](auto e) {
+    using T = decltype(e);
+    const T* src = cg.data<T>();
+    T* dst = gx.data<T>();
+    for (std::size_t o = 0; o < outer; ++o)
+      for (std::size_t j = 0; j < count; ++j) {
+        T* row = dst + (o * size + index[j]) * inner;
+        const T* from = src + (o * count + j) * inner;
+        for (std::size_t k = 0; k < inner; ++k) row[k] += from[k];
+      }
+  });
+  return record("index_select_backward", gx, {g}, [axis, indices = SavedTensor(indices)](const Tensor& gg) {
+    return Grads{index_select(gg, static_cast<std::ptrdiff_t>(axis), indices.unpack())};
+  });
+}
+
+}  // namespace
+
 Tensor index_select(const Tensor& x, std::ptrdiff_t axis, const Tensor& indices) {
   DESCENT_CHECK(indices.dtype() == int64 && indices.dim() == 1, "index_select",
                 "indices must be a 1-D int64 tensor, got ", to_string(indices.dtype()), " ",
@@ -109,23 +140,9 @@ Tensor index_select(const Tensor& x, std::ptrdiff_t axis, const Tensor& indices)
         std::copy_n(src + (o * size + index[j]) * inner, inner, dst + (o * count + j) * inner);
   });
   // d(index_select x)/dx = the gradient's entries added back at their indices (repeats accumulate)
-  return record("index_select", out, {x}, [shape = x.shape(), outer, size, inner, index = std::move(index)](
-                                               const Tensor& g) {
-    Tensor gx = zeros(shape, g.dtype());
-    const Tensor cg = detail::contiguous_values(g);
-    const std::size_t count = index.size();
-    detail::dispatch_floating("index_select", g.dtype(), [&](auto e) {
-      using T = decltype(e);
-      const T* src = cg.data<T>();
-      T* dst = gx.data<T>();
-      for (std::size_t o = 0; o < outer; ++o)
-        for (std::size_t j = 0; j < count; ++j) {
-          T* row = dst + (o * size + index[j]) * inner;
-          const T* from = src + (o * count + j) * inner;
-          for (std::size_t k = 0; k < inner; ++k) row[k] += from[k];
-        }
-    });
-    return Grads{gx};
+  return record("index_select", out, {x}, [shape = x.shape(), a, indices = SavedTensor(indices.detach()),
+                                           index = std::move(index)](const Tensor& g) {
+    return Grads{index_add_grad(g, shape, a, indices.unpack(), index)};
   });
 }
 

@@ -8,6 +8,7 @@
 #include <climits>
 
 #include "descent/autograd/function.hpp"
+#include "descent/autograd/saved_tensor.hpp"
 #include "descent/ops/reduce.hpp"
 #include "descent/ops/shape.hpp"
 #include "kernels/gemm.hpp"
@@ -144,7 +145,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   // gradient of an operand broadcast over the batch summed over it. A gradient is laid out like
   // its operand: for a transposed view, say W in x·transpose(W), the product is computed
   // transposed, (aᵀ·g)ᵀ = gᵀ·a, so W's gradient arrives row-major (no strided copy downstream).
-  return record("matmul", out, {a, b}, [a, b](const Tensor& g) {
+  return record("matmul", out, {a, b}, [sa = SavedTensor(a), sb = SavedTensor(b)](const Tensor& g) {
+    const Tensor a = sa.unpack(), b = sb.unpack();
     const Tensor a2 = a.dim() == 1 ? unsqueeze(a, 0) : a;
     const Tensor b2 = b.dim() == 1 ? unsqueeze(b, 1) : b;
     const auto m = static_cast<std::ptrdiff_t>(a2.size(-2)), k = static_cast<std::ptrdiff_t>(a2.size(-1)),

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "descent/autograd/function.hpp"
+#include "descent/autograd/saved_tensor.hpp"
+#include "descent/ops/reduce.hpp"
 #include "descent/ops/elementwise.hpp"
 #include "descent/ops/linalg.hpp"
 #include "descent/ops/shape.hpp"
@@ -36,11 +38,16 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     using T = decltype(e);
     kernels::linear_forward(cx.data<T>(), cw.data<T>(), cb.defined() ? cb.data<T>() : nullptr, y.data<T>(), rows, in, out);
   });
-  // dy/dx = W, dy/dW = xᵀ (per row), dy/db = 1
+  // dy/dx = W, dy/dW = xᵀ (per row), dy/db = 1: one fused pass, or recorded ops under create_graph
   const bool want_dx = x.requires_grad(), want_dw = weight.requires_grad();
   const bool want_db = bias.defined() && bias.requires_grad();
-  return record("linear", y, {x, weight, bias}, [cx, cw, want_dx, want_dw, want_db, rows, in, out](const Tensor& grad) {
+  return record("linear", y, {x, weight, bias}, [sx = SavedTensor(x), sw = SavedTensor(weight), want_dx, want_dw,
+                                                 want_db, rows, in, out](const Tensor& grad) {
+    if (autograd::is_grad_enabled())
+      return Grads{want_dx ? matmul(grad, sw.unpack()) : Tensor(),
+                   want_dw ? matmul(transpose(grad), sx.unpack()) : Tensor(), want_db ? sum(grad, {0}) : Tensor()};
     const Tensor g = detail::contiguous_values(grad);
+    const Tensor cx = detail::contiguous_values(sx.unpack()), cw = detail::contiguous_values(sw.unpack());
     Tensor dx = want_dx ? empty(cx.shape(), cx.dtype()) : Tensor();
     Tensor dw = want_dw ? empty(cw.shape(), cw.dtype()) : Tensor();
     Tensor db = want_db ? empty({out}, cx.dtype()) : Tensor();

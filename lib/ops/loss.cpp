@@ -10,6 +10,8 @@
 #include <cstring>
 
 #include "descent/autograd/function.hpp"
+#include "descent/autograd/saved_tensor.hpp"
+#include "descent/ops/activation.hpp"
 #include "descent/ops/elementwise.hpp"
 #include "descent/ops/reduce.hpp"
 #include "descent/ops/shape.hpp"
@@ -67,9 +69,16 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
     const double total = kernels::sum_squared_difference(a.data<T>(), b.data<T>(), n);
     return full({}, total * scale, a.dtype());
   });
-  // d/dinput = 2·(input - target)·scale, d/dtarget = the negative
+  // d/dinput = 2·(input - target)·scale, d/dtarget = the negative: one fused pass, or recorded ops
+  // under create_graph
   const bool want_a = input.requires_grad(), want_b = target.requires_grad();
-  return record("mse_loss", loss, {input, target}, [a, b, n, scale, want_a, want_b](const Tensor& grad) {
+  return record("mse_loss", loss, {input, target}, [sa = SavedTensor(input), sb = SavedTensor(target), n, scale,
+                                                    want_a, want_b](const Tensor& grad) {
+    if (autograd::is_grad_enabled()) {
+      const Tensor da = (sa.unpack() - sb.unpack()) * (grad * (2 * scale));
+      return Grads{want_a ? da : Tensor(), want_b ? -da : Tensor()};
+    }
+    const Tensor a = detail::contiguous_values(sa.unpack()), b = detail::contiguous_values(sb.unpack());
     Tensor da = want_a ? empty(a.shape(), a.dtype()) : Tensor();
     Tensor db = want_b ? empty(a.shape(), a.dtype()) : Tensor();
     detail::dispatch_floating("mse_loss", a.dtype(), [&](auto e) {
@@ -124,6 +133,17 @@ void check_labels(const char* op, const Tensor& labels, std::size_t classes) {
                   " is out of range for ", classes, " classes");
 }
 
+/// Rows of zeros with a 1 at each row's class index: the target distribution of class indices.
+Tensor one_hot_rows(const Tensor& labels, std::size_t classes, Dtype dtype) {
+  Tensor out = zeros({labels.numel(), classes}, dtype);
+  detail::dispatch_floating("one_hot", dtype, [&](auto e) {
+    using T = decltype(e);
+    for (std::size_t i = 0; i < labels.numel(); ++i)
+      out.data<T>()[i * classes + static_cast<std::size_t>(labels.data<std::int64_t>()[i])] = T(1);
+  });
+  return out;
+}
+
 /// Sums (or averages, or keeps) per-row losses; unbatched input gives unbatched output.
 Tensor reduce_rows(const Tensor& losses, Reduction reduction, bool single) {
   if (reduction.kind == Reduction::none) return single ? reshape(losses, {}) : losses;
@@ -162,7 +182,15 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, Reduction reduc
   });
   // Per row: dloss/dx_j = softmax_j·Σp - p_j (p = one-hot for indices), dloss/dp_j = -log_softmax_j.
   Tensor rows_loss = record("cross_entropy", losses, {x, indices ? Tensor() : t},
-                            [cx, ct, lse, indices, rows, cols](const Tensor& g) {
+                            [sx = SavedTensor(x), st = SavedTensor(t), lse, indices, rows, cols](const Tensor& g) {
+    const Tensor ct = detail::contiguous_values(st.unpack());
+    if (autograd::is_grad_enabled()) {  // recorded ops: softmax·Σp - p, and -log_softmax
+      const Tensor xv = sx.unpack(), gi = unsqueeze(g, 1);
+      const Tensor p = indices ? one_hot_rows(ct, cols, xv.dtype()) : st.unpack();
+      const Tensor mass = indices ? detail::scalar_like(xv, 1) : sum(p, {1}, true);
+      return Grads{gi * (softmax(xv, 1) * mass - p), indices ? Tensor() : -(gi * log_softmax(xv, 1))};
+    }
+    const Tensor cx = detail::contiguous_values(sx.unpack());
     Tensor dx = empty(cx.shape(), cx.dtype());
     Tensor dp = indices ? Tensor() : empty(cx.shape(), cx.dtype());
     const Tensor cg = detail::contiguous_values(g);  // may arrive as a broadcast view
@@ -209,8 +237,9 @@ Tensor nll_loss(const Tensor& log_probs, const Tensor& target, Reduction reducti
     for (std::size_t i = 0; i < rows; ++i)
       losses.data<T>()[i] = -cx.data<T>()[i * cols + static_cast<std::size_t>(ct.data<std::int64_t>()[i])];
   });
-  // dloss_i/dx_ij = -1 where j is the target, 0 elsewhere
+  // dloss_i/dx_ij = -1 where j is the target, 0 elsewhere (linear in g: recorded ops under create_graph)
   Tensor rows_loss = record("nll_loss", losses, {x}, [ct, rows, cols, dtype = cx.dtype()](const Tensor& g) {
+    if (autograd::is_grad_enabled()) return Grads{-(unsqueeze(g, 1) * one_hot_rows(ct, cols, dtype))};
     Tensor dx = zeros({rows, cols}, dtype);
     const Tensor cg = detail::contiguous_values(g);
     detail::dispatch_floating("nll_loss", dtype, [&](auto e) {
@@ -235,8 +264,10 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
   });
   // dloss/dx = sigmoid(x) - y, dloss/dy = -x; 1/(1 + exp(-x)) is stable both ways (exp(-x) = inf
   // for x << 0 gives exactly 0)
-  const Tensor x = logits.detach(), y = target.detach();
-  Tensor elementwise = record(op, losses, {logits, target}, [x, y, op](const Tensor& g) {
+  Tensor elementwise = record(op, losses, {logits, target}, [sx = SavedTensor(logits), sy = SavedTensor(target),
+                                                            op](const Tensor& g) {
+    const Tensor x = sx.unpack(), y = sy.unpack();
+    if (autograd::is_grad_enabled()) return Grads{g * (sigmoid(x) - y), -(g * x)};
     const Tensor dx = kernels::ternary_values(op, g, x, y, [](auto&& gv, auto&& xv, auto&& yv) {
       using T = value_t<decltype(xv)>;
       return gv * (T(1) / (T(1) + kernels::exp(-xv)) - yv);

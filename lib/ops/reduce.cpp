@@ -14,6 +14,7 @@
 #include "descent/ops/elementwise.hpp"
 #include "descent/ops/shape.hpp"
 #include "kernels/reduce.hpp"
+#include "ops/expand_grad.hpp"
 
 namespace descent {
 
@@ -21,11 +22,6 @@ using autograd::record;
 using Grads = std::vector<Tensor>;
 
 namespace {
-
-/// The gradient of a reduction (result shape) spread back over x's shape, without copying.
-Tensor expand_grad(const Tensor& g, const kernels::ReduceLayout& layout, const Shape& x_shape) {
-  return broadcast_to(reshape(g, {layout.kept.begin(), layout.kept.end()}), x_shape);
-}
 
 Tensor sum_over(const Tensor& x, const kernels::ReduceLayout& l) {
   // float32/float64 sum in their own type (float32 accumulated in float64); int64 and bool sum to

@@ -10,8 +10,12 @@
 #include <type_traits>
 
 #include "descent/autograd/function.hpp"
+#include "descent/autograd/saved_tensor.hpp"
+#include "descent/ops/elementwise.hpp"
+#include "descent/ops/shape.hpp"
 #include "kernels/reduce.hpp"
 #include "kernels/softmax.hpp"
+#include "ops/expand_grad.hpp"
 
 namespace descent {
 
@@ -41,12 +45,18 @@ Tensor extremum(const char* op, const Tensor& x, const kernels::ReduceLayout& l)
     using T = decltype(e);
     return kernels::reduce_values<Op<T>, T, T>(l, x);
   });
-  // d(max x)/dx = 1 at the maximum and 0 elsewhere (min alike); ties share it equally, like torch.amax
-  return record(op, out, {x}, [op, l, x, top = out.detach()](const Tensor& g) {
-    return Grads{reduction_grad(op, x, g, [&](const auto* xv, const auto* gv, auto* dx) {
-      using T = std::remove_pointer_t<decltype(dx)>;
-      kernels::extremum_backward(l, xv, top.data<T>(), gv, dx);
-    })};
+  // d(max x)/dx = 1 at the maximum and 0 elsewhere (min alike); ties share it equally, like torch.amax.
+  // Linear in g: under create_graph, g spread back times those fixed weights (recorded ops).
+  return record(op, out, {x}, [op, l, sx = SavedTensor(x.detach()), top = SavedTensor::output(out)](const Tensor& g) {
+    const Tensor x = sx.unpack(), t = top.unpack().detach();
+    const auto kernel = [&](const Tensor& grad) {
+      return reduction_grad(op, x, grad, [&](const auto* xv, const auto* gv, auto* dx) {
+        using T = std::remove_pointer_t<decltype(dx)>;
+        kernels::extremum_backward(l, xv, t.data<T>(), gv, dx);
+      });
+    };
+    if (!autograd::is_grad_enabled()) return Grads{kernel(g)};
+    return Grads{expand_grad(g, l, x.shape()) * kernel(ones_like(g))};
   });
 }
 
@@ -63,8 +73,14 @@ Tensor logsumexp_over(const Tensor& x, const kernels::ReduceLayout& l) {
     const Tensor cx = detail::contiguous_values(x);
     kernels::logsumexp_into(l, cx.data<T>(), o);
   });
-  // d(logsumexp x)/dx = exp(x - logsumexp x) = softmax(x)
-  return record("logsumexp", out, {x}, [l, x, result = out.detach()](const Tensor& g) {
+  // d(logsumexp x)/dx = exp(x - logsumexp x) = softmax(x): one fused pass, or recorded ops under
+  // create_graph
+  return record("logsumexp", out, {x}, [l, sx = SavedTensor(x), sr = SavedTensor::output(out)](const Tensor& g) {
+    const Tensor x = sx.unpack(), result = sr.unpack();
+    if (autograd::is_grad_enabled()) {
+      if (x.numel() == 0) return Grads{zeros_like(x)};
+      return Grads{expand_grad(g, l, x.shape()) * exp(x - expand_grad(result, l, x.shape()))};
+    }
     return Grads{reduction_grad("logsumexp", x, g, [&](const auto* xv, const auto* gv, auto* dx) {
       using T = std::remove_pointer_t<decltype(dx)>;
       kernels::logsumexp_backward(l, xv, result.data<T>(), gv, dx);

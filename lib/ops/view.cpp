@@ -53,6 +53,16 @@ Tensor narrow_view(const Tensor& x, std::size_t axis, std::size_t start, std::si
   return detail::make_view(x, data, shape, x.strides());
 }
 
+/// The gradient of narrow: g inside the slice of a zero tensor of the input's shape. Linear in g;
+/// recorded under create_graph with narrow as its own backward.
+Tensor narrow_backward(const Tensor& g, const Shape& shape, std::size_t axis, std::size_t start, std::size_t length) {
+  Tensor gx = zeros(shape, g.dtype());
+  kernels::copy(narrow_view(gx, axis, start, length), g);
+  return record("narrow_backward", gx, {g}, [axis, start, length](const Tensor& gg) {
+    return Grads{narrow(gg, static_cast<std::ptrdiff_t>(axis), static_cast<std::ptrdiff_t>(start), length)};
+  });
+}
+
 }  // namespace
 
 Tensor reshape(const Tensor& x, const std::vector<std::ptrdiff_t>& shape) {
@@ -193,9 +203,7 @@ Tensor narrow(const Tensor& x, std::ptrdiff_t axis, std::ptrdiff_t start, std::s
   Tensor out = narrow_view(x, a, first, length);
   // d(narrow x)/dx = the gradient inside the slice, zero outside
   return record("narrow", out, {x}, [shape = x.shape(), a, first, length](const Tensor& g) {
-    Tensor gx = zeros(shape, g.dtype());
-    kernels::copy(narrow_view(gx, a, first, length), g);
-    return Grads{gx};
+    return Grads{narrow_backward(g, shape, a, first, length)};
   });
 }
 

@@ -1,5 +1,7 @@
 #pragma once
-// Gradient checking: the gradients backward() computes against central finite differences.
+// Gradient checking: the gradients backward() computes against central finite differences, and
+// (gradgradcheck) the second derivatives a create_graph backward gives against finite differences
+// of first-order gradients.
 #include <functional>
 #include <string>
 #include <vector>
@@ -29,5 +31,14 @@ struct GradcheckResult {
 /// every output element is checked.
 GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
                           const std::vector<Tensor>& inputs, const GradcheckOptions& options = {});
+
+/// Checks second derivatives: the gradients of f's first-order gradients (computed with
+/// create_graph, so through every backward rule's own backward) against central finite differences
+/// of those first-order gradients (computed without it, by the fused first-order rules). Inputs
+/// must be float64. grad_outputs (f's output shape; random when undefined) is differentiated too.
+/// Also fails when the first-order gradients of the two paths disagree.
+GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                              const std::vector<Tensor>& inputs, const Tensor& grad_output = Tensor(),
+                              const GradcheckOptions& options = {});
 
 }  // namespace descent::autograd
