@@ -31,15 +31,17 @@ class RBF : public nn::Module {
   Tensor centres, log_width;
 };
 
-// swish(x) = x * sigmoid(x); d swish/dx = s + x * s * (1 - s), computed in one pass each way.
+// swish(x) = x * sigmoid(x); d swish/dx = s + x * s * (1 - s), one recorded op each way. The rule
+// keeps x (a SavedTensor: refused if changed in place) and recomputes s from it with differentiable
+// ops, so the gradient differentiates again under create_graph.
 Tensor swish(const Tensor& x) {
-  Tensor s, y;
+  Tensor y;
   {
     NoGradGuard forward_only;
-    s = sigmoid(x);
-    y = x * s;
+    y = x * sigmoid(x);
   }
-  return autograd::record("swish", y, {x}, [x, s](const Tensor& grad) {
+  return autograd::record("swish", y, {x}, [sx = SavedTensor(x)](const Tensor& grad) {
+    const Tensor x = sx.unpack(), s = sigmoid(x);
     return std::vector<Tensor>{grad * (s + x * s * (1.0 - s))};
   });
 }
@@ -78,8 +80,12 @@ int main() {
        randn({3}, check_gen, float64).requires_grad_()});
   auto swish_check = autograd::gradcheck([](const std::vector<Tensor>& in) { return swish(in[0]); },
                                          {randn({5, 3}, check_gen, float64).requires_grad_()});
-  std::printf("gradcheck RBF:   %s\ngradcheck swish: %s\n", rbf_check.message.c_str(), swish_check.message.c_str());
-  std::printf("final_mse=%.17g gradcheck_rbf=%s gradcheck_swish=%s\n", loss_value, rbf_check ? "passed" : "failed",
-              swish_check ? "passed" : "failed");
-  return rbf_check && swish_check && loss_value < 0.01 ? 0 : 1;
+  // ... and swish's second derivatives: its rule is made of differentiable ops.
+  auto swish_second = autograd::gradgradcheck([](const std::vector<Tensor>& in) { return swish(in[0]); },
+                                              {randn({5, 3}, check_gen, float64).requires_grad_()});
+  std::printf("gradcheck RBF:   %s\ngradcheck swish: %s\n%s\n", rbf_check.message.c_str(), swish_check.message.c_str(),
+              swish_second.message.c_str());
+  std::printf("final_mse=%.17g gradcheck_rbf=%s gradcheck_swish=%s gradgradcheck_swish=%s\n", loss_value,
+              rbf_check ? "passed" : "failed", swish_check ? "passed" : "failed", swish_second ? "passed" : "failed");
+  return rbf_check && swish_check && swish_second && loss_value < 0.01 ? 0 : 1;
 }

@@ -17,7 +17,9 @@ Tensor scaled_square_plus(const Tensor& x, const Tensor& a, const Tensor& b) {
     NoGradGuard forward_only;
     y = a * x * x + b;
   }
-  return autograd::record("scaled_square_plus", y, {x, a, b}, [x, a](const Tensor& g) {
+  return autograd::record("scaled_square_plus", y, {x, a, b}, [sx = SavedTensor(x), sa = SavedTensor(a)](
+                                                                    const Tensor& g) {
+    const Tensor x = sx.unpack(), a = sa.unpack();
     return std::vector<Tensor>{g * 2.0 * a * x, g * x * x, g};
   });
 }
@@ -73,6 +75,29 @@ BOOST_AUTO_TEST_CASE(gradcheck_needs_float64) {
   check_error([] { autograd::gradcheck([](const std::vector<Tensor>& in) { return in[0]; },
                                        {ones({2}).requires_grad_()}); },
               "gradcheck: input 0 is float32");
+}
+
+// The README's example: a rule written with differentiable ops supports double backward.
+BOOST_AUTO_TEST_CASE(a_rule_of_differentiable_ops_differentiates_again) {
+  Tensor x = tensor({1.0, -2.0}, float64).requires_grad_();
+  Tensor a = tensor({3.0, 0.5}, float64).requires_grad_();
+  Tensor b = tensor({0.0, 0.0}, float64);
+  Tensor dx = autograd::grad({sum(scaled_square_plus(x, a, b))}, {x}, {}, {.create_graph = true})[0];
+  check_values(dx, {6, -2});                                   // 2ax
+  const std::vector<Tensor> second = autograd::grad({sum(dx)}, {x, a});
+  check_values(second[0], {6, 1});                             // d(2ax)/dx = 2a
+  check_values(second[1], {2, -4});                            // d(2ax)/da = 2x
+  BOOST_TEST(autograd::gradgradcheck([&](const std::vector<Tensor>& in) { return scaled_square_plus(in[0], in[1], zeros({3}, float64)); },
+                                     {random_input({3}, 1), random_input({3}, 2)}).passed);
+}
+
+// ... and a saved input changed in place is caught in a custom op too.
+BOOST_AUTO_TEST_CASE(a_custom_op_refuses_a_stale_saved_input) {
+  Tensor x = tensor({1.0, 2.0}, float64).requires_grad_();
+  Tensor a = tensor({3.0, 4.0}, float64);
+  Tensor y = sum(scaled_square_plus(x, a, zeros({2}, float64)));
+  a.mul_(2);
+  check_error([&] { y.backward(); }, "the backward of scaled_square_plus needs the float64 tensor of shape (2,)");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -85,4 +85,25 @@ BOOST_AUTO_TEST_CASE(anomaly_detection_in_two_threads) {
   BOOST_TEST(!autograd::is_anomaly_enabled());
 }
 
+// One graph, recorded partly on thread A and partly on B, backpropagated on C: the recording order is
+// one sequence for all threads, so every node still runs after all the nodes that use its output.
+BOOST_AUTO_TEST_CASE(a_graph_recorded_across_threads) {
+  auto first_part = [](const Tensor& x) {
+    Tensor h = x;
+    for (int i = 0; i < 100; ++i) h = tanh(h) * 1.01;
+    return h;
+  };
+  auto second_part = [](const Tensor& x, const Tensor& h) { return sum(h * h) + sum(x * 3.0); };
+  Tensor x = tensor({0.3, -0.7}, float64).requires_grad_();
+  second_part(x, first_part(x)).backward();
+  const Tensor expected = x.grad().clone();
+  x.zero_grad();
+
+  Tensor h, y;
+  std::thread([&] { h = first_part(x); }).join();
+  std::thread([&] { y = second_part(x, h); }).join();
+  std::thread([&] { y.backward(); }).join();
+  BOOST_TEST((x.grad().to_xarray<double>() == expected.to_xarray<double>()));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

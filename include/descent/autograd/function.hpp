@@ -6,13 +6,18 @@
 //     Tensor y;
 //     { NoGradGuard no_grad; y = x * x; }             // forward: any computation, not recorded
 //     return autograd::record("square", y, {x},        // backward: d(x^2)/dx = 2x
-//                             [x](const Tensor& grad) { return std::vector<Tensor>{grad * 2.0 * x}; });
+//                             [sx = SavedTensor(x)](const Tensor& grad) {
+//                               return std::vector<Tensor>{grad * 2.0 * sx.unpack()};
+//                             });
 //   }
 //
 // The backward callable receives the gradient with respect to `result` and returns one gradient
 // per input (an undefined Tensor where there is none), each of the input's shape or of a shape
-// that broadcasts to it (it is summed back). It runs with grad mode off. Capture inputs by value;
-// to use the result itself capture `result.detach()` (capturing `result` would make a cycle).
+// that broadcasts to it (it is summed back). It runs with grad mode off for a plain backward(), and
+// on under create_graph: written with differentiable ops (as above), it is then recorded and the
+// gradient differentiates again. Keep tensors as SavedTensor (saved_tensor.hpp): unpack() refuses
+// one changed in place since; keep the result itself as SavedTensor::output(result) (capturing
+// `result` would make a cycle).
 #include <algorithm>
 #include <initializer_list>
 #include <memory>
@@ -21,6 +26,7 @@
 #include "descent/autograd/anomaly.hpp"
 #include "descent/autograd/grad_mode.hpp"
 #include "descent/autograd/node.hpp"
+#include "descent/autograd/saved_tensor.hpp"
 
 namespace descent::autograd {
 
