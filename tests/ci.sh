@@ -2,7 +2,8 @@
 # Every check CI runs, in this order; name stages to run only those: bash tests/ci.sh sanitize fuzz
 #   tests     Release build with -Werror; the whole CTest suite (unit tests, samples, benchmark
 #             smoke runs, install + consumer)
-#   avx2      the same at -DDESCENT_ARCH=x86-64-v3 (AVX2, FMA), OpenBLAS on its Haswell kernels
+#   avx2      the same (less the benchmark programs) at -DDESCENT_ARCH=x86-64-v3 (AVX2, FMA), OpenBLAS
+#             on its Haswell kernels
 #   sse2      the same at -DDESCENT_ARCH=x86-64 (SSE2), OpenBLAS on its Prescott (SSE3) kernels: a CPU
 #             runs code built for a lower level, so this machine checks every level up to its own
 #   sanitize  AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer; and GCC's
@@ -39,29 +40,32 @@ ctest_at() {
 }
 
 stage_tests() { ctest_at build native; }
+# The other builds leave the benchmark programs out: their smoke runs time nothing useful there, and
+# building them cost a minute a stage.
+no_benchmarks=-DDESCENT_BUILD_BENCHMARKS=OFF
 # The 10^7-node graphs of test_deep_graphs run in the tests stage; elsewhere 10^6 nodes show the same
 # (no SIMD in them, and ASan triples each node's memory).
 fewer_nodes=1000000
-stage_avx2() { DESCENT_DEEP_GRAPH_NODES=$fewer_nodes OPENBLAS_CORETYPE=Haswell ctest_at build-x86-64-v3 x86-64-v3; }
+stage_avx2() { DESCENT_DEEP_GRAPH_NODES=$fewer_nodes OPENBLAS_CORETYPE=Haswell ctest_at build-x86-64-v3 x86-64-v3 $no_benchmarks; }
 # -g1: function names and lines in the valgrind stage's reports, which reuses this tree.
-x86_64_options=(build-x86-64 x86-64 "-DCMAKE_CXX_FLAGS_RELEASE=-O3 -DNDEBUG -g1")
+x86_64_options=(build-x86-64 x86-64 "-DCMAKE_CXX_FLAGS_RELEASE=-O3 -DNDEBUG -g1" $no_benchmarks)
 stage_sse2() {
   DESCENT_DEEP_GRAPH_NODES=$fewer_nodes OPENBLAS_CORETYPE=Prescott ctest_at "${x86_64_options[@]}"
 }
 
 stage_sanitize() {
-  cmake -S . -B build-asan "${sanitizer_flags[@]}" -DDESCENT_SANITIZE=address,undefined,float-cast-overflow
+  cmake -S . -B build-asan "${sanitizer_flags[@]}" -DDESCENT_SANITIZE=address,undefined,float-cast-overflow \
+    $no_benchmarks
   cmake --build build-asan -j$jobs
-  # The install consumer is built without sanitizers, and the benchmark smoke runs time nothing
-  # useful here: both run in the plain build only.
+  # The install consumer is built without sanitizers: it runs in the plain builds only.
   DESCENT_DEEP_GRAPH_NODES=$fewer_nodes \
   ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure -j$jobs --timeout 900 -E '^(install_consumer|bench_)'
+    ctest --test-dir build-asan --output-on-failure -j$jobs --timeout 900 -E '^install_consumer$'
 }
 
 stage_thread() {
-  cmake -S . -B build-tsan "${sanitizer_flags[@]}" -DDESCENT_SANITIZE=thread -DDESCENT_BUILD_SAMPLES=OFF
+  cmake -S . -B build-tsan "${sanitizer_flags[@]}" -DDESCENT_SANITIZE=thread -DDESCENT_BUILD_SAMPLES=OFF $no_benchmarks
   cmake --build build-tsan -j$jobs --target test_threads
   # OpenBLAS's own worker threads are not instrumented: one BLAS thread per caller, so that what
   # TSan sees is descent's threads only.

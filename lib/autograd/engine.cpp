@@ -5,6 +5,7 @@
 #include "descent/autograd/engine.hpp"
 
 #include <queue>
+#include <span>
 #include <unordered_map>
 
 #include "autograd/running_node.hpp"
@@ -82,6 +83,7 @@ class Targets {
       else nodes_.emplace(t.grad_fn().get(), i);
       impls_.push_back(t.impl_ptr());
     }
+    deferred_.reserve(4);  // one allocation for a small model's parameters
   }
   bool all_leaves() const { return impls_.empty(); }
   bool is_target(const Node* node) const { return nodes_.count(node) != 0; }
@@ -159,31 +161,24 @@ std::unordered_map<const Node*, bool> nodes_leading_to(const std::vector<std::sh
   return leads;
 }
 
-/// Checks the root gradients (ones for scalars when none is given) and returns them.
-std::vector<Tensor> root_gradients(const char* op, const std::vector<Tensor>& roots, const std::vector<Tensor>& given) {
-  DESCENT_CHECK(!roots.empty(), op, "expected at least one output to differentiate");
-  DESCENT_CHECK(given.empty() || given.size() == roots.size(), op, "got ", given.size(), " gradients for ",
-                roots.size(), " outputs");
-  std::vector<Tensor> grads;
-  for (std::size_t i = 0; i < roots.size(); ++i) {
-    const Tensor& root = roots[i];
-    DESCENT_CHECK(root.defined(), op, "output ", i, " is an undefined tensor");
-    DESCENT_CHECK(root.requires_grad(), op, "the tensor does not require grad and has no grad_fn (shape ",
-                  to_string(root.shape()), (roots.size() > 1 ? detail::concat(", output ", i) : std::string()), ")");
-    Tensor grad = given.empty() ? Tensor() : given[i];
-    if (!grad.defined()) {
-      DESCENT_CHECK(root.numel() == 1, op, "a gradient can be implied only for a scalar, got shape ",
-                    to_string(root.shape()), ": pass the gradient of the output, e.g. y.backward(ones_like(y))");
-      grad = ones(root.shape(), root.dtype());
-    } else {
-      DESCENT_CHECK(grad.shape() == root.shape() && grad.dtype() == root.dtype(), op, "gradient ",
-                    to_string(grad.dtype()), " ", to_string(grad.shape()), " does not match the tensor ",
-                    to_string(root.dtype()), " ", to_string(root.shape()));
-    }
-    if (is_anomaly_enabled()) check_root_gradient(grad);
-    grads.push_back(std::move(grad));
+/// The gradient of root i: `given` checked against it, or ones for a scalar when none is given.
+Tensor root_gradient(const char* op, std::span<const Tensor> roots, std::size_t i, const Tensor& given) {
+  const Tensor& root = roots[i];
+  DESCENT_CHECK(root.defined(), op, "output ", i, " is an undefined tensor");
+  DESCENT_CHECK(root.requires_grad(), op, "the tensor does not require grad and has no grad_fn (shape ",
+                to_string(root.shape()), (roots.size() > 1 ? detail::concat(", output ", i) : std::string()), ")");
+  Tensor grad = given;
+  if (!grad.defined()) {
+    DESCENT_CHECK(root.numel() == 1, op, "a gradient can be implied only for a scalar, got shape ",
+                  to_string(root.shape()), ": pass the gradient of the output, e.g. y.backward(ones_like(y))");
+    grad = ones(root.shape(), root.dtype());
+  } else {
+    DESCENT_CHECK(grad.shape() == root.shape() && grad.dtype() == root.dtype(), op, "gradient ",
+                  to_string(grad.dtype()), " ", to_string(grad.shape()), " does not match the tensor ",
+                  to_string(root.dtype()), " ", to_string(root.shape()));
   }
-  return grads;
+  if (is_anomaly_enabled()) check_root_gradient(grad);
+  return grad;
 }
 
 using Queue = std::priority_queue<std::shared_ptr<Node>, std::vector<std::shared_ptr<Node>>, LaterFirst>;
@@ -197,13 +192,19 @@ struct DrainOnError {
   }
 };
 
-void run_backward(const char* op, const std::vector<Tensor>& roots, const std::vector<Tensor>& root_grads,
+void run_backward(const char* op, std::span<const Tensor> roots, std::span<const Tensor> root_grads,
                   bool retain_graph, bool create_graph, Targets& targets) {
-  std::vector<Tensor> grads = root_gradients(op, roots, root_grads);
+  DESCENT_CHECK(!roots.empty(), op, "expected at least one output to differentiate");
+  DESCENT_CHECK(root_grads.empty() || root_grads.size() == roots.size(), op, "got ", root_grads.size(),
+                " gradients for ", roots.size(), " outputs");
+  std::vector<Tensor> grads;
+  for (std::size_t i = 0; i < roots.size(); ++i)
+    grads.push_back(root_gradient(op, roots, i, root_grads.empty() ? Tensor() : root_grads[i]));
   AutoGradMode mode(create_graph);
   Queue queue;
   DrainOnError drain{queue};
-  std::vector<std::shared_ptr<Node>> starts;
+  const bool pruned = !targets.all_leaves();
+  std::vector<std::shared_ptr<Node>> starts;  // for pruning only
   for (std::size_t i = 0; i < roots.size(); ++i) {
     const Tensor& root = roots[i];
     if (root.is_leaf()) {
@@ -211,10 +212,12 @@ void run_backward(const char* op, const std::vector<Tensor>& roots, const std::v
       continue;
     }
     Node& node = *root.grad_fn();
-    if (!node.pending_grad.defined()) queue.push(root.grad_fn()), starts.push_back(root.grad_fn());
-    node.pending_grad = add_gradients(node.pending_grad, grads[i]);
+    if (!node.pending_grad.defined()) {
+      queue.push(root.grad_fn());
+      if (pruned) starts.push_back(root.grad_fn());
+    }
+    node.pending_grad = add_gradients(node.pending_grad, std::move(grads[i]));
   }
-  const bool pruned = !targets.all_leaves();
   const auto leads = pruned ? nodes_leading_to(starts, targets) : std::unordered_map<const Node*, bool>{};
   while (!queue.empty()) {
     std::shared_ptr<Node> node = queue.top();
@@ -282,7 +285,8 @@ void backward(const std::vector<Tensor>& tensors, const std::vector<Tensor>& gra
 
 void backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
   DESCENT_CHECK(root.defined(), "backward", "called on an undefined tensor");
-  backward({root}, {gradient}, {.retain_graph = retain_graph});
+  Targets every_leaf({}, false);
+  run_backward("backward", {&root, 1}, {&gradient, 1}, retain_graph, false, every_leaf);
 }
 
 }  // namespace descent::autograd
