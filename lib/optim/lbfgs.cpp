@@ -96,10 +96,14 @@ template <class T> struct LBFGS::Run {
   // --- flat vectors ----------------------------------------------------------------------
   Tensor vector() const { return full(Shape{n}, 0, std::is_same_v<T, double> ? float64 : float32); }
   T dot(const Tensor& a, const Tensor& b) const { return kernels::dot(int(n), a.data<T>(), 1, b.data<T>(), 1); }
+  /// max |a| and, as PyTorch's a.abs().max(), NaN if any is (a NaN gradient never passes a tolerance)
   T max_abs(const Tensor& a) const {
     const T* x = a.data<T>();
     T m = 0;
-    for (std::size_t i = 0; i < n; ++i) m = std::max(m, std::abs(x[i]));
+    for (std::size_t i = 0; i < n; ++i) {
+      if (std::isnan(x[i])) return x[i];
+      m = std::max(m, std::abs(x[i]));
+    }
     return m;
   }
   /// a * s
@@ -400,6 +404,8 @@ Dtype LBFGS::dtype() const {
   for (std::size_t i = 0; i < params.size(); ++i) {
     DESCENT_CHECK(params[i].dtype() == dtype, name(), "all parameters must share one dtype (they form one vector): ",
                   "parameter 0 is ", to_string(dtype), ", parameter ", i, " is ", to_string(params[i].dtype()));
+    DESCENT_CHECK(params[i].is_contiguous(), name(), "cannot update parameter ", i, " of shape ",
+                  to_string(params[i].shape()), " in place: it is not contiguous");
     numel += params[i].numel();
   }
   detail::dispatch_floating("LBFGS", dtype, [](auto) {});

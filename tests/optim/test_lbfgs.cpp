@@ -136,6 +136,21 @@ BOOST_AUTO_TEST_CASE(max_eval_and_max_iter_bound_a_step) {
   check_rosenbrock({.max_iter = 3}, torch_reference::stop_max_iter);
 }
 
+BOOST_AUTO_TEST_CASE(a_nan_gradient_does_not_pass_for_a_small_one) {
+  // torch.optim.LBFGS([p], max_iter=5), loss sum(p * [nan, 0]) from p = (1, 2): 5 evaluations,
+  // p = [nan, 2] (PyTorch's abs().max() is NaN, not 0, so no tolerance test stops the step)
+  Tensor p = tensor({1.0, 2.0}, float64).requires_grad_();
+  optim::LBFGS opt({p}, {.max_iter = 5});
+  opt.step([&] {
+    opt.zero_grad();
+    Tensor loss = sum(p * tensor({std::nan(""), 0.0}, float64));
+    loss.backward();
+    return loss;
+  });
+  BOOST_TEST(opt.func_evals() == 5);
+  check_values(p, {std::nan(""), 2.0}, 0, 0);
+}
+
 BOOST_AUTO_TEST_CASE(least_squares_on_a_linear_layer_match_pytorch) {
   // two parameters (weight, bias) flattened into one vector
   const Tensor x = tensor({{0.5, -1.0, 2.0}, {1.5, 0.25, -0.5}, {-1.0, 2.0, 0.75}, {0.0, -0.5, 1.25}, {2.0, 1.0, -1.5}},
@@ -195,6 +210,25 @@ BOOST_AUTO_TEST_CASE(a_saved_state_continues_the_same_trajectory) {
   run(restarted, fresh);
   run(opt, p);
   BOOST_TEST(std::abs(fresh.at({0}) - p.at({0})) > 1e-6);
+}
+
+BOOST_AUTO_TEST_CASE(the_state_follows_parameters_converted_between_steps) {
+  // as Module::to(float32) converts them: the history is converted too, and steps go on
+  Tensor p = tensor({-1.5, 2.0}, float64).requires_grad_();
+  optim::LBFGS opt({p}, {.max_iter = 3});
+  const auto closure = [&] {
+    opt.zero_grad();
+    return rosenbrock(p);
+  };
+  opt.step(closure);
+  {
+    NoGradGuard no_grad;
+    p.set_data(p.to(float32));
+  }
+  opt.step(closure);
+  BOOST_TEST(opt.func_evals() == 6);
+  for (const auto& [name, value] : opt.state_tensors())
+    if (value.dim() > 0) BOOST_TEST((value.dtype() == float32), name);
 }
 
 BOOST_AUTO_TEST_CASE(a_state_that_does_not_fit_is_refused_whole) {
