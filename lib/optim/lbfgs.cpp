@@ -127,6 +127,7 @@ template <class T> struct LBFGS::Run {
     std::size_t offset = 0;
     for (Tensor& p : o.params_[0]) {
       f(p.data<T>(), offset, p.numel());
+      p.bump_version();  // graphs that saved the old values refuse to backward through them
       offset += p.numel();
     }
   }
