@@ -61,6 +61,52 @@ const char* const reductions[] = {"mean", "sum", "none"};
 
 }  // namespace
 
+// The checker itself: it must fail on a wrong second derivative and on first-order paths that
+// disagree, or every check below could pass for nothing.
+BOOST_AUTO_TEST_SUITE(gradgradcheck_itself)
+
+/// x³ recorded with the backward rule `rule(g, x)`.
+template <class Rule> Tensor cube(const Tensor& x, Rule rule) {
+  Tensor y;
+  {
+    NoGradGuard no_grad;
+    y = x * x * x;
+  }
+  return autograd::record("cube", y, {x}, [x, rule](const Tensor& g) { return std::vector<Tensor>{rule(g, x)}; });
+}
+
+BOOST_AUTO_TEST_CASE(fails_on_a_wrong_second_derivative_and_on_disagreeing_paths) {
+  const Tensor x = input({0.5, -1.2, 0.8});
+  const auto right = [](const Tensor& g, const Tensor& x) { return g * 3.0 * x * x; };
+  BOOST_TEST(autograd::gradgradcheck([&](Args v) { return cube(v[0], right); }, {x}).passed);
+  // 3x² as a constant: first derivatives right, second ones 0 instead of 6x
+  const auto constant = [](const Tensor& g, const Tensor& x) { return g * (3.0 * x.detach() * x.detach()); };
+  BOOST_TEST(autograd::gradcheck([&](Args v) { return cube(v[0], constant); }, {x}).passed);
+  const auto wrong = autograd::gradgradcheck([&](Args v) { return cube(v[0], constant); }, {x});
+  BOOST_TEST(!wrong.passed);
+  BOOST_TEST(wrong.message.find("gradgradcheck FAILED") != std::string::npos, wrong.message);
+  // a create_graph rule that differs from the plain one by 1%
+  const auto split = [](const Tensor& g, const Tensor& x) {
+    return autograd::is_grad_enabled() ? g * 3.0 * x * x : g * 3.03 * x * x;
+  };
+  const auto differ = autograd::gradgradcheck([&](Args v) { return cube(v[0], split); }, {x});
+  BOOST_TEST(!differ.passed);
+  BOOST_TEST(differ.message.find("first-order gradients differ") != std::string::npos, differ.message);
+}
+
+BOOST_AUTO_TEST_CASE(needs_no_grad_output_for_a_function_that_differentiates_its_inputs) {
+  // a gradient penalty: f differentiates x itself, so f cannot be probed on detached inputs
+  const Fn penalty = [](Args v) {
+    AutoGradMode recording(true);
+    const Tensor g = autograd::grad({sum(tanh(v[0]) * v[0])}, {v[0]}, {}, {.create_graph = true})[0];
+    return sum(g * g);
+  };
+  const auto result = autograd::gradgradcheck(penalty, {input({0.3, -0.7, 1.1})});
+  BOOST_TEST(result.passed, result.message);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 BOOST_AUTO_TEST_SUITE(gradgradcheck_elementwise)
 
 BOOST_AUTO_TEST_CASE(add_sub_mul_div_with_broadcasting) {
@@ -499,6 +545,79 @@ BOOST_AUTO_TEST_CASE(to_between_float_dtypes) {
   // and the gradient comes back in the input's dtype
   const Tensor g = autograd::grad({sum(x.to(float32))}, {x}, {}, {.create_graph = true})[0];
   BOOST_TEST(to_string(g.dtype()) == "float64");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Gradients that arrive as broadcast views (from sum or mean) and inputs that are strided views (a
+// transpose, a narrow): the fused kernels read both, at first order and under create_graph.
+BOOST_AUTO_TEST_SUITE(gradgradcheck_views)
+
+const std::vector<std::pair<std::string, Fn>>& unary_ops() {
+  static const std::vector<std::pair<std::string, Fn>> ops{
+      {"exp", [](Args v) { return exp(v[0]); }},
+      {"log", [](Args v) { return log(v[0] + 3.0); }},
+      {"sqrt", [](Args v) { return sqrt(v[0] + 3.0); }},
+      {"pow 3", [](Args v) { return pow(v[0], 3); }},
+      {"pow 2", [](Args v) { return pow(v[0], 2); }},
+      {"pow -1.5", [](Args v) { return pow(v[0] + 3.0, -1.5); }},
+      {"pow tensor", [](Args v) { return pow(v[0] + 3.0, v[0]); }},
+      {"abs", [](Args v) { return abs(v[0]) * v[0]; }},
+      {"clamp", [](Args v) { return clamp(v[0], -0.95, 0.95) * v[0]; }},
+      {"relu", [](Args v) { return relu(v[0]) * v[0]; }},
+      {"leaky_relu", [](Args v) { return leaky_relu(v[0], 0.1) * v[0]; }},
+      {"maximum", [](Args v) { return maximum(v[0], v[0] * 0.5) * v[0]; }},
+      {"sigmoid", [](Args v) { return sigmoid(v[0]); }},
+      {"tanh", [](Args v) { return tanh(v[0]); }},
+      {"gelu", [](Args v) { return gelu(v[0]); }},
+      {"softplus", [](Args v) { return softplus(v[0], 2, 1); }},
+      {"softmax 0", [](Args v) { return softmax(v[0], 0); }},
+      {"softmax -1", [](Args v) { return softmax(v[0], -1); }},
+      {"log_softmax 0", [](Args v) { return log_softmax(v[0], 0); }},
+      {"log_softmax -1", [](Args v) { return log_softmax(v[0], -1); }},
+      {"logsumexp 0", [](Args v) { return logsumexp(v[0], {0}, true) * v[0]; }},
+      {"max 1", [](Args v) { return max(v[0], {1}) * sum(v[0], {1}); }},
+      {"mse_loss", [](Args v) { return mse_loss(v[0], v[0] * v[0]) * v[0]; }},
+      {"bce_with_logits", [](Args v) { return binary_cross_entropy_with_logits(v[0], sigmoid(v[0]), "none"); }},
+      {"cross_entropy", [](Args v) { return cross_entropy(v[0], softmax(v[0] * 2.0), "none"); }},
+      {"linear", [](Args v) { return linear(v[0], v[0]); }},
+      {"matmul", [](Args v) { return matmul(v[0], transpose(v[0])); }},
+      {"index_select", [](Args v) { return index_select(v[0] * v[0], 1, tensor({2, 0, 2}).to(int64)); }},
+  };
+  return ops;
+}
+
+BOOST_AUTO_TEST_CASE(scalar_results_send_broadcast_gradients) {
+  // values away from 0 and from ±0.95 (the kinks above)
+  const Tensor x = input({{-0.8, 0.3, 0.6}, {0.4, -0.2, -0.5}, {0.7, -0.6, 0.25}});
+  for (const auto& [name, f] : unary_ops()) {
+    check("sum of " + name, [f](Args v) { return sum(f(v)); }, {x});
+    check("mean over 0 of " + name, [f](Args v) { return mean(f(v), {0}); }, {x});
+  }
+}
+
+BOOST_AUTO_TEST_CASE(strided_inputs) {
+  const Tensor x = input({{-0.8, 0.3, 0.6}, {0.4, -0.2, -0.5}, {0.7, -0.6, 0.25}});
+  for (const auto& [name, f] : unary_ops()) {
+    check(name + " of a transpose", [f](Args v) { return f({transpose(v[0])}); }, {x});
+    check(name + " of a broadcast", [f](Args v) { return f({broadcast_to(narrow(v[0], 0, 1, 1), {3, 3})}); }, {x});
+  }
+}
+
+BOOST_AUTO_TEST_CASE(third_order_through_the_recorded_backward_kernels) {
+  // gradgradcheck of a first derivative: the third derivative, through the backward of each fused
+  // backward kernel (sigmoid_backward, softmax_backward, ...), which must itself be differentiable.
+  // (Without a grad_output, gradgradcheck used to probe f's shape on detached inputs with grad mode
+  // off, where f's own autograd::grad threw "input 0 does not require grad".)
+  const Tensor x = input({{-0.8, 0.3, 0.6}, {0.4, -0.2, -0.5}, {0.7, -0.6, 0.25}});
+  const Tensor w = tensor({{0.3, -1.2, 0.8}, {1.1, 0.5, -0.7}, {-0.4, 0.9, 0.2}}, float64);
+  for (const auto& [name, f] : unary_ops()) {
+    const Fn derivative = [f, w](Args v) {
+      AutoGradMode recording(true);  // gradcheck's finite differences run without grad mode
+      return autograd::grad({sum(f(v) * w)}, {v[0]}, {}, {.create_graph = true})[0];
+    };
+    check("derivative of " + name, derivative, {x});
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
