@@ -356,6 +356,12 @@ BOOST_AUTO_TEST_CASE(matmul_of_every_rank_pair) {
   check("2-D·3-D", mm, {m23, b232});
   check("3-D·3-D", mm, {b223, b232});
   check("3-D·3-D, a batch of 1", mm, {b223, b132});
+  check("3-D·3-D, a batch of 1 on the left", mm, {random_input({1, 2, 3}, 77), b232});
+  check("1-D·3-D", mm, {v3, b232});
+  check("3-D·1-D", mm, {b223, v3});
+  check("3-D·3-D, one batch of 1 constant", mm, {b223, b132.detach()});
+  check("transposed 3-D view·2-D (a batch not stacked evenly)", [](Args v) { return matmul(transpose(v[0]), v[1]); },
+        {b232, m32});
   check("2-D·2-D, one constant", mm, {m23, m32.detach()});
   // transposed views: passed to BLAS with transpose flags
   check("transposed 2-D views", [](Args v) { return matmul(transpose(v[0]), transpose(v[1])); }, {m32, m23});
@@ -602,6 +608,15 @@ BOOST_AUTO_TEST_CASE(strided_inputs) {
     check(name + " of a transpose", [f](Args v) { return f({transpose(v[0])}); }, {x});
     check(name + " of a broadcast", [f](Args v) { return f({broadcast_to(narrow(v[0], 0, 1, 1), {3, 3})}); }, {x});
   }
+}
+
+BOOST_AUTO_TEST_CASE(long_rows_reach_the_vectorised_loops) {
+  // 17 per row: two full AVX-512 batches of float64 and a tail (the small inputs above only reach
+  // the scalar tails of the fused kernels' xsimd loops)
+  const Tensor x = random_input({2, 17}, 76);
+  for (const auto& [name, f] : unary_ops()) check(name + " of (2,17)", f, {x});
+  const Tensor labels = tensor({16, 3}).to(int64);
+  check("cross_entropy with indices of (2,17)", [&labels](Args v) { return cross_entropy(v[0], labels); }, {x});
 }
 
 BOOST_AUTO_TEST_CASE(third_order_through_the_recorded_backward_kernels) {
