@@ -105,6 +105,17 @@ BOOST_AUTO_TEST_CASE(needs_no_grad_output_for_a_function_that_differentiates_its
   BOOST_TEST(result.passed, result.message);
 }
 
+BOOST_AUTO_TEST_CASE(works_under_no_grad_guard) {
+  // the analytic pass used to run without recording there: analytic 0, a false failure
+  const Tensor x = input({0.5, -1.2, 0.8});
+  const Fn f = [](Args v) { return v[0] * v[0] * v[0]; };
+  NoGradGuard no_grad;
+  const auto first = autograd::gradcheck(f, {x}), second = autograd::gradgradcheck(f, {x});
+  BOOST_TEST(first.passed, first.message);
+  BOOST_TEST(second.passed, second.message);
+  BOOST_TEST(!autograd::is_grad_enabled());  // and the caller's mode is left as it was
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(gradgradcheck_elementwise)
