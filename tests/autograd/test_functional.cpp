@@ -151,6 +151,27 @@ BOOST_AUTO_TEST_CASE(jacobian_shapes_and_values) {
   check_values(t, {1, 2}, 1e-12);
 }
 
+BOOST_AUTO_TEST_CASE(scalar_inputs_and_outputs_and_strided_inputs) {
+  // a 0-d output: jvp is the directional derivative Σ 3x²·v
+  const Tensor x = input({0.5, -1.0, 2.0});
+  const auto cube = [](Args a) { return sum(a[0] * a[0] * a[0]); };
+  check_values(F::jvp(cube, {x}, {values({1.0, 2.0, -1.0})}).second, xt::xarray<double>(0.75 + 6 - 12), 1e-12);
+  // a 0-d input: d²(s⁴)/ds² = 12s², of shape ()
+  const Tensor s = input(xt::xarray<double>(0.5));
+  const Tensor h = F::hessian([](Args a) { return pow(a[0], 4); }, {s})[0][0];
+  BOOST_TEST(h.dim() == 0);
+  check_values(h, xt::xarray<double>(3.0), 1e-12);
+  // a transposed view as the input: the results take its shape
+  const Tensor m = transpose(input({{1.0, 2.0}, {3.0, 4.0}, {5.0, 6.0}}));  // (2, 3), strided
+  const Tensor g = F::vjp([](Args a) { return sum(a[0] * a[0]); }, {m}).second[0];
+  check_values(g, {{2, 6, 10}, {4, 8, 12}}, 1e-12);
+  const Tensor J = F::jacobian([](Args a) { return sum(a[0] * a[0], {0}); }, {m})[0];  // (3, 2, 3)
+  BOOST_TEST(to_string(J.shape()) == "(3,2,3)");
+  BOOST_TEST(J.at({1, 0, 1}) == 6.0);
+  BOOST_TEST(J.at({1, 1, 1}) == 8.0);
+  BOOST_TEST(J.at({1, 0, 2}) == 0.0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(functional_against_pytorch)
