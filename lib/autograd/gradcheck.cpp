@@ -40,9 +40,12 @@ GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)
     }
     return sum(y * weights);
   };
-  Tensor y = f(xs);
-  DESCENT_CHECK(y.dtype() == Dtype::float64, "gradcheck", "f must return float64, got ", to_string(y.dtype()));
-  if (y.requires_grad()) objective(y).backward();
+  {
+    AutoGradMode recording(true);  // the analytic pass records even when called under NoGradGuard
+    const Tensor y = f(xs);
+    DESCENT_CHECK(y.dtype() == Dtype::float64, "gradcheck", "f must return float64, got ", to_string(y.dtype()));
+    if (y.requires_grad()) objective(y).backward();
+  }
 
   GradcheckResult result;
   result.max_error = -INFINITY;
@@ -108,13 +111,10 @@ GradcheckResult gradgradcheck(const std::function<Tensor(const std::vector<Tenso
                               const GradcheckOptions& options) {
   Tensor v = grad_output;
   if (!v.defined()) {
-    std::vector<Tensor> probe;
-    for (const Tensor& x : inputs) probe.push_back(x.defined() ? x.detach() : x);
-    Tensor y;
-    {
-      NoGradGuard no_grad;
-      y = f(probe);
-    }
+    // f's output shape, from f on the inputs as they are: f may differentiate them itself (a
+    // gradient penalty, a derivative), which detached inputs without grad mode would refuse.
+    AutoGradMode recording(true);
+    const Tensor y = f(inputs);
     Generator gen(20261201);
     v = randn(y.shape(), gen, float64);
   }

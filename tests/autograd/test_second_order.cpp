@@ -8,6 +8,7 @@
 #include <numbers>
 
 using namespace descent;
+using descent::testing::check_close;
 namespace F = autograd::functional;
 
 namespace {
@@ -20,15 +21,6 @@ template <class Fn> Tensor filled(const Shape& shape, Fn f) {
   const std::size_t cols = shape.size() == 2 ? shape[1] : 1;
   for (std::size_t k = 0; k < t.numel(); ++k) t.data<double>()[k] = f(static_cast<double>(k / cols), static_cast<double>(k % cols));
   return t;
-}
-
-void check_close(const Tensor& actual, const std::vector<double>& expected) {
-  BOOST_TEST_REQUIRE(actual.numel() == expected.size());
-  const Tensor c = actual.detach().contiguous();
-  for (std::size_t i = 0; i < expected.size(); ++i) {
-    const double a = c.data<double>()[i], e = expected[i];
-    BOOST_TEST(std::abs(a - e) <= 1e-10 * (1 + std::abs(e)), "element " << i << ": got " << a << ", PyTorch " << e);
-  }
 }
 
 struct Mlp {

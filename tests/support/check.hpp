@@ -6,6 +6,7 @@
 #include <cmath>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "descent/descent.hpp"
 
@@ -24,6 +25,16 @@ inline void check_gradient(const std::function<Tensor(const std::vector<Tensor>&
   BOOST_TEST(result.passed, result.message);
 }
 
+/// Checks the first (gradcheck) and second (gradgradcheck: create_graph gradients differentiated
+/// again, and the two first-order paths against each other) derivatives of f at `inputs` (float64).
+inline void check_second_order(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                               const std::vector<Tensor>& inputs, const autograd::GradcheckOptions& options = {},
+                               const Tensor& grad_output = Tensor()) {
+  check_gradient(f, inputs, options);
+  const auto result = autograd::gradgradcheck(f, inputs, grad_output, options);
+  BOOST_TEST(result.passed, result.message);
+}
+
 /// Checks shape and values (|actual - expected| <= atol + rtol * |expected|, NaN equals NaN).
 inline void check_values(const Tensor& actual, const xt::xarray<double>& expected, double rtol = 1e-6,
                          double atol = 1e-7) {
@@ -35,6 +46,17 @@ inline void check_values(const Tensor& actual, const xt::xarray<double>& expecte
     if (std::isnan(e) && std::isnan(a)) continue;
     const bool close = (std::isinf(e) && a == e) || std::abs(a - e) <= atol + rtol * std::abs(e);
     BOOST_TEST(close, "element " << i << ": got " << a << ", expected " << e);
+  }
+}
+
+/// Checks float64 values, in row-major order, against a flat list of literals printed by a reference
+/// script (|actual - expected| <= tol·(1 + |expected|)).
+inline void check_close(const Tensor& actual, const std::vector<double>& expected, double tol = 1e-10) {
+  BOOST_TEST_REQUIRE(actual.numel() == expected.size());
+  const Tensor c = actual.detach().contiguous();
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    const double a = c.data<double>()[i], e = expected[i];
+    BOOST_TEST(std::abs(a - e) <= tol * (1 + std::abs(e)), "element " << i << ": got " << a << ", expected " << e);
   }
 }
 
