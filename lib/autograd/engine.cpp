@@ -69,6 +69,9 @@ struct LaterFirst {
   }
 };
 
+using Deliveries = std::vector<std::pair<std::shared_ptr<TensorImpl>, Tensor>>;
+thread_local Deliveries spare_deferred;  // the last pass's buffer, kept for the next one
+
 /// Where gradients go: into every leaf's .grad (backward), or only into chosen tensors, whose
 /// gradients are accumulated (backward with inputs) or returned (grad).
 class Targets {
@@ -83,8 +86,14 @@ class Targets {
       else nodes_.emplace(t.grad_fn().get(), i);
       impls_.push_back(t.impl_ptr());
     }
-    deferred_.reserve(4);  // one allocation for a small model's parameters
+    deferred_.swap(spare_deferred);  // no allocation per pass (a nested pass gets an empty one)
   }
+  ~Targets() {
+    deferred_.clear();
+    if (spare_deferred.capacity() < deferred_.capacity()) deferred_.swap(spare_deferred);
+  }
+  Targets(const Targets&) = delete;
+  Targets& operator=(const Targets&) = delete;
   bool all_leaves() const { return impls_.empty(); }
   bool is_target(const Node* node) const { return nodes_.count(node) != 0; }
   bool is_target_leaf(const TensorImpl* leaf) const { return all_leaves() || leaves_.count(leaf) != 0; }
@@ -122,7 +131,7 @@ class Targets {
   std::unordered_multimap<const Node*, std::size_t> nodes_;
   std::vector<std::shared_ptr<TensorImpl>> impls_;
   std::vector<Tensor> grads_;
-  std::vector<std::pair<std::shared_ptr<TensorImpl>, Tensor>> deferred_;
+  Deliveries deferred_;
 };
 
 /// The nodes from which a target is reachable (only these need to run when targets are chosen),
@@ -197,9 +206,6 @@ void run_backward(const char* op, std::span<const Tensor> roots, std::span<const
   DESCENT_CHECK(!roots.empty(), op, "expected at least one output to differentiate");
   DESCENT_CHECK(root_grads.empty() || root_grads.size() == roots.size(), op, "got ", root_grads.size(),
                 " gradients for ", roots.size(), " outputs");
-  std::vector<Tensor> grads;
-  for (std::size_t i = 0; i < roots.size(); ++i)
-    grads.push_back(root_gradient(op, roots, i, root_grads.empty() ? Tensor() : root_grads[i]));
   AutoGradMode mode(create_graph);
   Queue queue;
   DrainOnError drain{queue};
@@ -207,8 +213,9 @@ void run_backward(const char* op, std::span<const Tensor> roots, std::span<const
   std::vector<std::shared_ptr<Node>> starts;  // for pruning only
   for (std::size_t i = 0; i < roots.size(); ++i) {
     const Tensor& root = roots[i];
+    Tensor grad = root_gradient(op, roots, i, root_grads.empty() ? Tensor() : root_grads[i]);
     if (root.is_leaf()) {
-      targets.leaf(root.impl_ptr(), grads[i]);  // the caller's gradient is shared: copied when kept
+      targets.leaf(root.impl_ptr(), std::move(grad));  // the caller's gradient is shared: copied when kept
       continue;
     }
     Node& node = *root.grad_fn();
@@ -216,7 +223,7 @@ void run_backward(const char* op, std::span<const Tensor> roots, std::span<const
       queue.push(root.grad_fn());
       if (pruned) starts.push_back(root.grad_fn());
     }
-    node.pending_grad = add_gradients(node.pending_grad, std::move(grads[i]));
+    node.pending_grad = add_gradients(node.pending_grad, std::move(grad));
   }
   const auto leads = pruned ? nodes_leading_to(starts, targets) : std::unordered_map<const Node*, bool>{};
   while (!queue.empty()) {

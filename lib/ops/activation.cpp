@@ -50,6 +50,7 @@ Tensor sigmoid_backward(const Tensor& g, const Tensor& s) {
     using T = value_t<decltype(gv)>;
     return gv * sv * (T(1) - sv);
   });
+  if (!autograd::is_grad_enabled()) return out;  // a plain backward: nothing to save
   return record("sigmoid_backward", out, {g, s}, [g = SavedTensor(g), s = SavedTensor(s)](const Tensor& gg) {
     const Tensor sv = s.unpack();
     return Grads{sigmoid_backward(gg, sv), gg * g.unpack() * (1.0 - 2.0 * sv)};
@@ -62,6 +63,7 @@ Tensor tanh_backward(const Tensor& g, const Tensor& t) {
     using T = value_t<decltype(gv)>;
     return gv * (T(1) - tv * tv);
   });
+  if (!autograd::is_grad_enabled()) return out;  // a plain backward: nothing to save
   return record("tanh_backward", out, {g, t}, [g = SavedTensor(g), t = SavedTensor(t)](const Tensor& gg) {
     const Tensor tv = t.unpack();
     return Grads{tanh_backward(gg, tv), gg * g.unpack() * tv * -2.0};
@@ -77,6 +79,7 @@ Tensor gelu_backward(const Tensor& g, const Tensor& x) {
     static constexpr T inv_sqrt_2pi = std::numbers::inv_sqrtpi_v<T> * inv_sqrt2;
     return gv * (T(0.5) * (T(1) + kernels::erf(xv * inv_sqrt2)) + xv * kernels::exp(T(-0.5) * xv * xv) * inv_sqrt_2pi);
   });
+  if (!autograd::is_grad_enabled()) return out;  // a plain backward: nothing to save
   return record("gelu_backward", out, {g, x}, [g = SavedTensor(g), x = SavedTensor(x)](const Tensor& gg) {
     const Tensor xv = x.unpack();
     const Tensor phi = exp(xv * xv * -0.5) * (std::numbers::inv_sqrtpi / std::numbers::sqrt2);
@@ -91,6 +94,7 @@ Tensor softplus_backward(const Tensor& g, const Tensor& x, double beta, double t
     using T = value_t<decltype(gv)>;
     return xt::where(xv * T(beta) > T(threshold), gv, gv / (T(1) + kernels::exp(xv * T(-beta))));
   });
+  if (!autograd::is_grad_enabled()) return out;  // a plain backward: nothing to save
   return record("softplus_backward", out, {g, x},
                 [g = SavedTensor(g), x = SavedTensor(x), beta, threshold](const Tensor& gg) {
     const Tensor xv = x.unpack();
@@ -216,6 +220,7 @@ Axes softmax_axes(const Tensor& x, std::ptrdiff_t axis) { return x.dim() == 0 ? 
 Tensor softmax_backward(const Tensor& g, const Tensor& s, std::ptrdiff_t axis) {
   const AxisBlocks b = kernels::axis_blocks("softmax_backward", s, axis);
   Tensor out = softmax_grad("softmax_backward", g, s, b, [](auto... args) { kernels::softmax_backward(args...); });
+  if (!autograd::is_grad_enabled()) return out;  // a plain backward: nothing to save
   return record("softmax_backward", out, {g, s}, [g = SavedTensor(g), s = SavedTensor(s), axis](const Tensor& gg) {
     const Tensor gv = g.unpack(), sv = s.unpack();
     const Axes axes = softmax_axes(sv, axis);
@@ -228,6 +233,7 @@ Tensor log_softmax_backward(const Tensor& g, const Tensor& y, std::ptrdiff_t axi
   const AxisBlocks b = kernels::axis_blocks("log_softmax_backward", y, axis);
   Tensor out = softmax_grad("log_softmax_backward", g, y, b,
                             [](auto... args) { kernels::log_softmax_backward(args...); });
+  if (!autograd::is_grad_enabled()) return out;  // a plain backward: nothing to save
   return record("log_softmax_backward", out, {g, y}, [g = SavedTensor(g), y = SavedTensor(y), axis](const Tensor& gg) {
     const Tensor p = exp(y.unpack());
     const Axes axes = softmax_axes(p, axis);

@@ -13,6 +13,7 @@ namespace descent {
 /// values (constants: they get no gradient, and hold no graph).
 template <class Kernel> Tensor piecewise_grad(const char* name, const Tensor& g, Kernel kernel) {
   Tensor out = kernel(g);
+  if (!autograd::is_grad_enabled()) return out;  // a plain backward: nothing to record
   return autograd::record(name, out, {g}, [name, kernel](const Tensor& gg) {
     return std::vector<Tensor>{piecewise_grad(name, gg, kernel)};
   });

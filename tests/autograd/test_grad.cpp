@@ -1,6 +1,11 @@
 // autograd::grad and backward's options (PyTorch's semantics), and saved tensors' version checks.
 #include "support/check.hpp"
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
 using namespace descent;
 using descent::testing::check_error;
 using descent::testing::check_values;
@@ -158,6 +163,18 @@ BOOST_AUTO_TEST_CASE(an_optimizer_step_between_forward_and_backward) {
   sum(w * w).backward();
   Tensor y = sum(w * w);  // saves w at its current version
   opt.step();
+  check_error([&] { y.backward(); }, "modified by an inplace operation");
+}
+
+BOOST_AUTO_TEST_CASE(a_checkpoint_load_between_forward_and_backward) {
+  Generator gen(3);
+  nn::Linear layer(2, 1, {}, gen);
+  const std::filesystem::path path = std::filesystem::temp_directory_path() /
+                                     ("descent_test_grad_" + std::to_string(::getpid()) + ".npz");
+  io::save(layer, path);
+  Tensor y = sum(layer(ones({4, 2})));  // saves the weight
+  io::load(layer, path);                // writes the same values back: still a new version
+  std::filesystem::remove(path);
   check_error([&] { y.backward(); }, "modified by an inplace operation");
 }
 
