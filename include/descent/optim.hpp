@@ -3,6 +3,7 @@
 #include "descent/optim/adagrad.hpp"
 #include "descent/optim/adam.hpp"
 #include "descent/optim/clip.hpp"
+#include "descent/optim/lbfgs.hpp"
 #include "descent/optim/optimizer.hpp"
 #include "descent/optim/rmsprop.hpp"
 #include "descent/optim/scheduler.hpp"

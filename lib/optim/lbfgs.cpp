@@ -1,0 +1,503 @@
+#include "descent/optim/lbfgs.hpp"
+
+#include <algorithm>
+#include <array>
+#include <climits>
+#include <cmath>
+#include <cstring>
+#include <tuple>
+#include <vector>
+
+#include "detail/check.hpp"
+#include "detail/dispatch.hpp"
+#include "kernels/gemm.hpp"
+
+namespace descent::optim {
+
+namespace {
+
+/// Turns recording on for its lifetime: the closure's backward() needs a tape even inside step().
+class GradModeOn {
+ public:
+  GradModeOn() : previous_(autograd::is_grad_enabled()) { autograd::set_grad_enabled(true); }
+  ~GradModeOn() { autograd::set_grad_enabled(previous_); }
+  GradModeOn(const GradModeOn&) = delete;
+  GradModeOn& operator=(const GradModeOn&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// torch.optim.lbfgs._cubic_interpolate: the minimiser of the cubic through (x1, f1, g1) and
+// (x2, f2, g2), clamped to [lo, hi]; the middle of the bounds when the cubic has no minimum.
+double cubic_interpolate(double x1, double f1, double g1, double x2, double f2, double g2, double lo, double hi) {
+  const double d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2);
+  const double d2_square = d1 * d1 - g1 * g2;
+  if (!(d2_square >= 0)) return (lo + hi) / 2;
+  const double d2 = std::sqrt(d2_square);
+  const double min_pos = x1 <= x2 ? x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+                                  : x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2));
+  return std::min(std::max(min_pos, lo), hi);
+}
+
+double cubic_interpolate(double x1, double f1, double g1, double x2, double f2, double g2) {
+  return cubic_interpolate(x1, f1, g1, x2, f2, g2, std::min(x1, x2), std::max(x1, x2));
+}
+
+}  // namespace
+
+/// One step() in element type T: PyTorch's LBFGS.step and _strong_wolfe, on flat vectors of T.
+template <class T> struct LBFGS::Run {
+  LBFGS& o;
+  const std::function<Tensor()>& closure;
+  const std::size_t n = o.numel_;
+
+  // --- flat vectors ----------------------------------------------------------------------
+  Tensor vector() const { return full(Shape{n}, 0, std::is_same_v<T, double> ? float64 : float32); }
+  T dot(const Tensor& a, const Tensor& b) const { return kernels::dot(int(n), a.data<T>(), 1, b.data<T>(), 1); }
+  T max_abs(const Tensor& a) const {
+    const T* x = a.data<T>();
+    T m = 0;
+    for (std::size_t i = 0; i < n; ++i) m = std::max(m, std::abs(x[i]));
+    return m;
+  }
+  /// a * s
+  Tensor scaled(const Tensor& a, T s) const {
+    Tensor out = vector();
+    const T* x = a.data<T>();
+    T* r = out.data<T>();
+    for (std::size_t i = 0; i < n; ++i) r[i] = x[i] * s;
+    return out;
+  }
+  /// a += alpha * b (PyTorch's a.add_(b, alpha=alpha))
+  void add(Tensor& a, const Tensor& b, T alpha) const {
+    T* x = a.data<T>();
+    const T* y = b.data<T>();
+    for (std::size_t i = 0; i < n; ++i) x[i] = x[i] + alpha * y[i];
+  }
+
+  // --- the parameters as one vector --------------------------------------------------------
+  /// Every in-place write of the parameters goes through here: f(values, offset, count) per parameter.
+  template <class F> void write_params(F&& f) {
+    std::size_t offset = 0;
+    for (Tensor& p : o.params_[0]) {
+      f(p.data<T>(), offset, p.numel());
+      offset += p.numel();
+    }
+  }
+  /// params += step * direction (PyTorch's _add_grad).
+  void add_to_params(double step, const Tensor& direction) {
+    const T* d = direction.data<T>();
+    const T alpha = static_cast<T>(step);
+    write_params([&](T* p, std::size_t offset, std::size_t count) {
+      for (std::size_t i = 0; i < count; ++i) p[i] = p[i] + alpha * d[offset + i];
+    });
+  }
+  /// params = values (PyTorch's _set_param, restoring a copy taken by clone_params()).
+  void set_params(const Tensor& values) {
+    const T* x = values.data<T>();
+    write_params([&](T* p, std::size_t offset, std::size_t count) { std::memcpy(p, x + offset, count * sizeof(T)); });
+  }
+  Tensor clone_params() const {
+    Tensor out = vector();
+    std::size_t offset = 0;
+    for (const Tensor& p : o.params_[0]) {
+      std::memcpy(out.data<T>() + offset, p.data<T>(), p.numel() * sizeof(T));
+      offset += p.numel();
+    }
+    return out;
+  }
+  /// The gradients as one vector, zeros for a parameter without one (PyTorch's _gather_flat_grad).
+  Tensor gather_flat_grad() const {
+    Tensor out = vector();
+    std::size_t offset = 0;
+    for (const Tensor& p : o.params_[0]) {
+      const Tensor grad = o.gradient_for_update(p);
+      if (grad.defined()) std::memcpy(out.data<T>() + offset, grad.data<T>(), p.numel() * sizeof(T));
+      offset += p.numel();
+    }
+    return out;
+  }
+
+  /// The closure's loss, with grad mode on.
+  double evaluate() const {
+    Tensor loss;
+    {
+      GradModeOn grad_mode;
+      loss = closure();
+    }
+    DESCENT_CHECK(loss.defined() && loss.numel() == 1, o.name(),
+                  "the closure must return the loss as a one-element tensor, got ",
+                  loss.defined() ? "shape " + to_string(loss.shape()) : std::string("an undefined tensor"));
+    return loss.item<double>();
+  }
+  /// Loss and gradient at x + t * d; the parameters are x again afterwards.
+  std::pair<double, Tensor> directional_evaluate(const Tensor& x, double t, const Tensor& d) {
+    add_to_params(t, d);
+    const double loss = evaluate();
+    Tensor flat_grad = gather_flat_grad();
+    set_params(x);
+    return {loss, flat_grad};
+  }
+
+  struct Search {
+    double f;
+    Tensor g;
+    double t;
+    int evals;
+  };
+  // torch.optim.lbfgs._strong_wolfe with its defaults c1 = 1e-4, c2 = 0.9, tolerance_change = 1e-9
+  // (LBFGS.step does not pass its own tolerance_change) and max_ls = 25.
+  Search strong_wolfe(const Tensor& x, double t, const Tensor& d, double f, const Tensor& g, double gtd) {
+    constexpr double c1 = 1e-4, c2 = 0.9, tolerance_change = 1e-9;
+    constexpr int max_ls = 25;
+    const double d_norm = max_abs(d);
+    auto [f_new, g_new] = directional_evaluate(x, t, d);
+    int evals = 1;
+    double gtd_new = dot(g_new, d);
+
+    // bracket an interval containing a point satisfying the Wolfe criteria
+    double t_prev = 0, f_prev = f, gtd_prev = gtd;
+    Tensor g_prev = g;
+    std::array<double, 2> bracket{}, bracket_f{}, bracket_gtd{};
+    std::array<Tensor, 2> bracket_g;
+    std::size_t size = 0;  // 1: bracket[0] satisfies the conditions
+    bool done = false;
+    int ls_iter = 0;
+    const auto bracket_with = [&](double t1, double f1, const Tensor& g1, double gtd1) {
+      bracket = {t_prev, t1};
+      bracket_f = {f_prev, f1};
+      bracket_g = {g_prev, g1};
+      bracket_gtd = {gtd_prev, gtd1};
+      size = 2;
+    };
+    while (ls_iter < max_ls) {
+      if (f_new > f + c1 * t * gtd || (ls_iter > 1 && f_new >= f_prev)) {
+        bracket_with(t, f_new, g_new, gtd_new);
+        break;
+      }
+      if (std::abs(gtd_new) <= -c2 * gtd) {
+        bracket[0] = t, bracket_f[0] = f_new, bracket_g[0] = g_new, size = 1;
+        done = true;
+        break;
+      }
+      if (gtd_new >= 0) {
+        bracket_with(t, f_new, g_new, gtd_new);
+        break;
+      }
+      // interpolate
+      const double min_step = t + 0.01 * (t - t_prev), max_step = t * 10, previous = t;
+      t = cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, min_step, max_step);
+      t_prev = previous, f_prev = f_new, g_prev = g_new, gtd_prev = gtd_new;
+      std::tie(f_new, g_new) = directional_evaluate(x, t, d);
+      ++evals;
+      gtd_new = dot(g_new, d);
+      ++ls_iter;
+    }
+    if (ls_iter == max_ls) {  // reached max number of iterations
+      bracket = {0, t};
+      bracket_f = {f, f_new};
+      bracket_g = {g, g_new};
+      size = 2;
+    }
+
+    // zoom phase: refine the bracket until a point satisfies the criteria
+    bool insufficient_progress = false;
+    const auto order = [&] { return size == 1 || bracket_f[0] <= bracket_f[1] ? std::pair{0, 1} : std::pair{1, 0}; };
+    auto [low, high] = order();
+    while (!done && ls_iter < max_ls) {
+      if (std::abs(bracket[1] - bracket[0]) * d_norm < tolerance_change) break;  // bracket too small
+      t = cubic_interpolate(bracket[0], bracket_f[0], bracket_gtd[0], bracket[1], bracket_f[1], bracket_gtd[1]);
+      // A t close to a boundary is moved 0.1 * the bracket's length away from it if the last step also
+      // made insufficient progress or t is at (or beyond) the boundary.
+      const double top = std::max(bracket[0], bracket[1]), bottom = std::min(bracket[0], bracket[1]);
+      const double eps = 0.1 * (top - bottom);
+      if (std::min(top - t, t - bottom) < eps) {
+        if (insufficient_progress || t >= top || t <= bottom) {
+          t = std::abs(t - top) < std::abs(t - bottom) ? top - eps : bottom + eps;
+          insufficient_progress = false;
+        } else {
+          insufficient_progress = true;
+        }
+      } else {
+        insufficient_progress = false;
+      }
+      std::tie(f_new, g_new) = directional_evaluate(x, t, d);
+      ++evals;
+      gtd_new = dot(g_new, d);
+      ++ls_iter;
+      if (f_new > f + c1 * t * gtd || f_new >= bracket_f[low]) {
+        // Armijo condition not satisfied or not lower than the lowest point
+        bracket[high] = t, bracket_f[high] = f_new, bracket_g[high] = g_new, bracket_gtd[high] = gtd_new;
+        std::tie(low, high) = order();
+      } else {
+        if (std::abs(gtd_new) <= -c2 * gtd) {
+          done = true;  // Wolfe conditions satisfied
+        } else if (gtd_new * (bracket[high] - bracket[low]) >= 0) {
+          // old high becomes new low
+          bracket[high] = bracket[low], bracket_f[high] = bracket_f[low], bracket_g[high] = bracket_g[low];
+          bracket_gtd[high] = bracket_gtd[low];
+        }
+        // new point becomes new low
+        bracket[low] = t, bracket_f[low] = f_new, bracket_g[low] = g_new, bracket_gtd[low] = gtd_new;
+      }
+    }
+    return {bracket_f[low], bracket_g[low], bracket[low], evals};
+  }
+
+  // torch.optim.LBFGS.step.
+  double step() {
+    const LBFGSOptions& opt = o.options_;
+    const std::int64_t max_eval = opt.max_eval ? *opt.max_eval : std::int64_t{opt.max_iter} * 5 / 4;
+    const double orig_loss = evaluate();
+    double loss = orig_loss;
+    std::int64_t current_evals = 1;
+    ++o.func_evals_;
+    Tensor flat_grad = gather_flat_grad();
+    bool opt_cond = max_abs(flat_grad) <= opt.tolerance_grad;
+    if (opt_cond) return orig_loss;  // optimal condition
+
+    for (int n_iter = 1; n_iter <= opt.max_iter; ++n_iter) {
+      ++o.n_iter_;
+      // compute the descent direction
+      if (o.n_iter_ == 1) {
+        o.d_ = scaled(flat_grad, T(-1));
+        o.old_dirs_.clear(), o.old_stps_.clear(), o.ro_.clear();
+        o.h_diag_ = 1;
+      } else {
+        // update the memory with y = g - g_prev, s = t * d when y·s is large enough
+        Tensor y = flat_grad.clone();
+        add(y, o.prev_flat_grad_, T(-1));
+        Tensor s = scaled(o.d_, static_cast<T>(o.t_));
+        const T ys = dot(y, s);
+        if (ys > T(1e-10)) {
+          if (o.old_dirs_.size() == static_cast<std::size_t>(opt.history_size)) {
+            o.old_dirs_.pop_front(), o.old_stps_.pop_front(), o.ro_.pop_front();
+          }
+          o.old_dirs_.push_back(y), o.old_stps_.push_back(s), o.ro_.push_back(T(1) / ys);
+          o.h_diag_ = ys / dot(y, y);  // scale of the initial inverse Hessian
+        }
+        // two-loop recursion: d = -H·g with the L-BFGS estimate H of the inverse Hessian
+        const std::size_t num_old = o.old_dirs_.size();
+        std::vector<T> al(num_old);
+        Tensor q = scaled(flat_grad, T(-1));
+        for (std::size_t i = num_old; i-- > 0;) {
+          al[i] = dot(o.old_stps_[i], q) * static_cast<T>(o.ro_[i]);
+          add(q, o.old_dirs_[i], -al[i]);
+        }
+        o.d_ = scaled(q, static_cast<T>(o.h_diag_));
+        for (std::size_t i = 0; i < num_old; ++i) {
+          const T be_i = dot(o.old_dirs_[i], o.d_) * static_cast<T>(o.ro_[i]);
+          add(o.d_, o.old_stps_[i], al[i] - be_i);
+        }
+      }
+      o.prev_flat_grad_ = flat_grad.clone();
+      o.prev_loss_ = loss;
+
+      // compute the step length: the first ever is scaled down by the gradient's 1-norm
+      if (o.n_iter_ == 1) {
+        double abs_sum = 0;
+        for (std::size_t i = 0; i < n; ++i) abs_sum += std::abs(flat_grad.data<T>()[i]);
+        o.t_ = std::min(1.0, static_cast<double>(T(1) / static_cast<T>(abs_sum))) * opt.lr;
+      } else {
+        o.t_ = opt.lr;
+      }
+      const double gtd = dot(flat_grad, o.d_);  // directional derivative
+      if (gtd > -opt.tolerance_change) break;
+
+      int ls_func_evals = 0;
+      if (opt.line_search_fn == "strong_wolfe") {
+        const Tensor x_init = clone_params();
+        Search found = strong_wolfe(x_init, o.t_, o.d_, loss, flat_grad, gtd);
+        loss = found.f, flat_grad = found.g, o.t_ = found.t, ls_func_evals = found.evals;
+        add_to_params(o.t_, o.d_);
+        opt_cond = max_abs(flat_grad) <= opt.tolerance_grad;
+      } else {
+        add_to_params(o.t_, o.d_);
+        if (n_iter != opt.max_iter) {  // the last iteration's loss would go unused
+          loss = evaluate();
+          flat_grad = gather_flat_grad();
+          opt_cond = max_abs(flat_grad) <= opt.tolerance_grad;
+          ls_func_evals = 1;
+        }
+      }
+      current_evals += ls_func_evals;
+      o.func_evals_ += ls_func_evals;
+
+      // check conditions
+      if (n_iter == opt.max_iter || current_evals >= max_eval || opt_cond) break;
+      if (max_abs(scaled(o.d_, static_cast<T>(o.t_))) <= opt.tolerance_change) break;  // lack of progress
+      if (std::abs(loss - o.prev_loss_) < opt.tolerance_change) break;
+    }
+    return orig_loss;
+  }
+};
+
+LBFGS::LBFGS(std::vector<Tensor> params, const LBFGSOptions& options) : Optimizer("LBFGS"), options_(options) {
+  const LBFGSOptions& o = options_;
+  check_lr(o.lr);
+  DESCENT_CHECK(o.max_iter >= 1, name(), "invalid max_iter ", o.max_iter, " (must be >= 1)");
+  DESCENT_CHECK(!o.max_eval || *o.max_eval >= 1, name(), "invalid max_eval ", o.max_eval.value_or(0),
+                " (must be >= 1, or left out for max_iter * 5 / 4)");
+  detail::check_non_negative("LBFGS", "tolerance_grad", o.tolerance_grad);
+  detail::check_non_negative("LBFGS", "tolerance_change", o.tolerance_change);
+  DESCENT_CHECK(o.history_size >= 1, name(), "invalid history_size ", o.history_size, " (must be >= 1)");
+  DESCENT_CHECK(o.line_search_fn.empty() || o.line_search_fn == "strong_wolfe", name(), "invalid line_search_fn \"",
+                o.line_search_fn, "\" (must be \"\" for a fixed step or \"strong_wolfe\")");
+  add_parameters(std::move(params));
+  dtype();
+}
+
+Dtype LBFGS::dtype() const {
+  const std::vector<Tensor>& params = params_[0];
+  const Dtype dtype = params[0].dtype();
+  std::size_t numel = 0;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    DESCENT_CHECK(params[i].dtype() == dtype, name(), "all parameters must share one dtype (they form one vector): ",
+                  "parameter 0 is ", to_string(dtype), ", parameter ", i, " is ", to_string(params[i].dtype()));
+    numel += params[i].numel();
+  }
+  detail::dispatch_floating("LBFGS", dtype, [](auto) {});
+  DESCENT_CHECK(numel <= INT_MAX, name(), numel, " parameter values are more than its dot products take (", INT_MAX,
+                ")");
+  return dtype;
+}
+
+void LBFGS::step() {
+  throw Error("LBFGS: step() needs a closure that re-evaluates the loss: call step(closure), with a closure that "
+              "zeroes the gradients, computes the loss, calls backward() and returns the loss");
+}
+
+double LBFGS::step(const std::function<Tensor()>& closure) {
+  DESCENT_CHECK(static_cast<bool>(closure), name(), "step(closure) was given an empty closure");
+  const Dtype dtype = this->dtype();
+  numel_ = 0;
+  for (const Tensor& p : params_[0]) numel_ += p.numel();
+  convert_state(dtype);
+  NoGradGuard no_grad;
+  return detail::dispatch_floating("LBFGS", dtype, [&](auto e) { return Run<decltype(e)>{*this, closure}.step(); });
+}
+
+void LBFGS::convert_state(Dtype dtype) {
+  // parameters converted by Module::to since the last step take their state along
+  if (!d_.defined() || d_.dtype() == dtype) return;
+  NoGradGuard no_grad;
+  d_ = d_.to(dtype);
+  prev_flat_grad_ = prev_flat_grad_.to(dtype);
+  for (auto* history : {&old_dirs_, &old_stps_})
+    for (Tensor& v : *history) v = v.to(dtype);
+}
+
+double LBFGS::lr(std::size_t group) const {
+  check_group(group);
+  return options_.lr;
+}
+
+void LBFGS::set_lr(std::size_t group, double lr) {
+  check_group(group);
+  check_lr(lr);
+  options_.lr = lr;
+}
+
+namespace {
+
+/// The vectors of a history as the rows of one (k, numel) tensor, and back.
+Tensor stack_rows(const std::deque<Tensor>& rows, std::size_t numel, Dtype dtype) {
+  Tensor out = full(Shape{rows.size(), numel}, 0, dtype);
+  detail::dispatch_floating("LBFGS", dtype, [&](auto e) {
+    using T = decltype(e);
+    for (std::size_t i = 0; i < rows.size(); ++i)
+      std::memcpy(out.data<T>() + i * numel, rows[i].data<T>(), numel * sizeof(T));
+  });
+  return out;
+}
+
+std::deque<Tensor> unstack_rows(const Tensor& stacked) {
+  std::deque<Tensor> rows;
+  const std::size_t numel = stacked.shape()[1];
+  detail::dispatch_floating("LBFGS", stacked.dtype(), [&](auto e) {
+    using T = decltype(e);
+    for (std::size_t i = 0; i < stacked.shape()[0]; ++i)
+      rows.push_back(from_buffer<T>(stacked.data<T>() + i * numel, Shape{numel}));
+  });
+  return rows;
+}
+
+// The state names beside the counters: present once the first iteration has run.
+constexpr const char* vectors[] = {"d", "prev_flat_grad"};
+constexpr const char* histories[] = {"old_dirs", "old_stps"};
+constexpr const char* scalars[] = {"t", "H_diag", "prev_loss"};
+
+}  // namespace
+
+std::vector<std::pair<std::string, Tensor>> LBFGS::state_tensors() const {
+  std::vector<std::pair<std::string, Tensor>> out = {
+      {state_key(0, "lr"), state_scalar(options_.lr, float64)},
+      {state_key(0, "func_evals"), state_scalar(static_cast<double>(func_evals_), int64)},
+      {state_key(0, "n_iter"), state_scalar(static_cast<double>(n_iter_), int64)}};
+  if (!d_.defined()) return out;
+  const Dtype dtype = d_.dtype();
+  out.emplace_back(state_key(0, "d"), d_);
+  out.emplace_back(state_key(0, "prev_flat_grad"), prev_flat_grad_);
+  out.emplace_back(state_key(0, "old_dirs"), stack_rows(old_dirs_, d_.numel(), dtype));
+  out.emplace_back(state_key(0, "old_stps"), stack_rows(old_stps_, d_.numel(), dtype));
+  Tensor ro = full(Shape{ro_.size()}, 0, float64);
+  std::copy(ro_.begin(), ro_.end(), ro.data<double>());
+  NoGradGuard no_grad;
+  out.emplace_back(state_key(0, "ro"), ro.to(dtype));
+  out.emplace_back(state_key(0, "t"), state_scalar(t_, float64));
+  out.emplace_back(state_key(0, "H_diag"), state_scalar(h_diag_, float64));
+  out.emplace_back(state_key(0, "prev_loss"), state_scalar(prev_loss_, float64));
+  return out;
+}
+
+void LBFGS::load_state_tensors(const std::vector<std::pair<std::string, Tensor>>& tensors) {
+  const Dtype dtype = this->dtype();
+  std::size_t numel = 0;
+  for (const Tensor& p : params_[0]) numel += p.numel();
+  // The history length is whatever the given old_dirs has (at most history_size, checked below).
+  std::size_t history = 0;
+  for (const auto& [name, value] : tensors)
+    if (name == state_key(0, "old_dirs") && value.defined() && value.dim() == 2) history = value.shape()[0];
+  std::vector<StateEntry> expected = {{state_key(0, "lr"), Shape{}, float64, true},
+                                      {state_key(0, "func_evals"), Shape{}, int64, true},
+                                      {state_key(0, "n_iter"), Shape{}, int64, true}};
+  for (const char* name : vectors) expected.push_back({state_key(0, name), Shape{numel}, dtype, false});
+  for (const char* name : histories) expected.push_back({state_key(0, name), Shape{history, numel}, dtype, false});
+  expected.push_back({state_key(0, "ro"), Shape{history}, dtype, false});
+  for (const char* name : scalars) expected.push_back({state_key(0, name), Shape{}, float64, false});
+  const auto given = check_state_tensors(expected, tensors);
+  const double lr = given.at(state_key(0, "lr")).item();
+  check_lr(lr);
+  const auto n_iter = given.at(state_key(0, "n_iter")).item<std::int64_t>();
+  const bool started = n_iter > 0;
+  std::string wrong;  // the iteration state must be all there after an iteration, and absent before
+  for (std::size_t i = 3; i < expected.size(); ++i)
+    if (given.count(expected[i].name) != static_cast<std::size_t>(started)) wrong += " " + expected[i].name;
+  DESCENT_CHECK(wrong.empty(), name(), "the state does not fit this optimizer (n_iter is ", n_iter,
+                started ? ", so it needs" : ", so it must not have", wrong, ")");
+  DESCENT_CHECK(history <= static_cast<std::size_t>(options_.history_size), name(),
+                "the state does not fit this optimizer (its history has ", history, " pairs, history_size is ",
+                options_.history_size, ")");
+  NoGradGuard no_grad;
+  options_.lr = lr;
+  func_evals_ = given.at(state_key(0, "func_evals")).item<std::int64_t>();
+  n_iter_ = n_iter;
+  if (!started) {
+    d_ = prev_flat_grad_ = Tensor();
+    old_dirs_.clear(), old_stps_.clear(), ro_.clear();
+    t_ = 0, h_diag_ = 1, prev_loss_ = 0;
+    return;
+  }
+  d_ = given.at(state_key(0, "d")).detach().clone();
+  prev_flat_grad_ = given.at(state_key(0, "prev_flat_grad")).detach().clone();
+  old_dirs_ = unstack_rows(given.at(state_key(0, "old_dirs")));
+  old_stps_ = unstack_rows(given.at(state_key(0, "old_stps")));
+  const Tensor ro = given.at(state_key(0, "ro")).to(float64).contiguous();
+  ro_.assign(ro.data<double>(), ro.data<double>() + history);
+  t_ = given.at(state_key(0, "t")).item();
+  h_diag_ = given.at(state_key(0, "H_diag")).item();
+  prev_loss_ = given.at(state_key(0, "prev_loss")).item();
+}
+
+}  // namespace descent::optim
