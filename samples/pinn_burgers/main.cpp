@@ -87,6 +87,7 @@ Settings parse(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) try {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines appear as they come, also in a log file
   const Settings s = parse(argc, argv);
   pinn::RunSettings run;
   run.seed = s.seed;

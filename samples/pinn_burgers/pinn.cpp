@@ -82,6 +82,9 @@ double train(nn::Module& net, const std::function<Tensor()>& loss, const TrainSe
                   static_cast<long long>(lbfgs.func_evals()), last);
     if (lbfgs.n_iter() == before) break;  // converged: no iteration was possible
   }
+  std::printf("trained: Adam %d iterations, L-BFGS %lld iterations (%lld evaluations), loss %.6e\n",
+              settings.adam_iterations, static_cast<long long>(lbfgs.n_iter()),
+              static_cast<long long>(lbfgs.func_evals()), last);
   return last;
 }
 
