@@ -1,9 +1,9 @@
 #include "pinn.hpp"
 
-#include <cmath>
-#include <cstdio>
-#include <cstdint>
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
 
 #include "descent/optim/lbfgs.hpp"
 
