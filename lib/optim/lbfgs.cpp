@@ -5,6 +5,8 @@
 #include <climits>
 #include <cmath>
 #include <cstring>
+#include <functional>
+#include <type_traits>
 #include <tuple>
 #include <vector>
 
@@ -28,26 +30,65 @@ class GradModeOn {
   bool previous_;
 };
 
+/// A number of PyTorch's LBFGS code: a Python float, or a 0-dim tensor of the parameters' dtype T
+/// (dot products, norms and what is computed from them). As in PyTorch's type promotion, an
+/// operation with a tensor operand rounds both operands to T, computes in T and gives a tensor;
+/// Python floats compute in double. For T = double the two are the same; for float32 this is how
+/// PyTorch's float32 trajectory is followed.
+template <class T> struct Number {
+  double value = 0;
+  bool tensor = false;
+
+  Number(double v = 0, bool is_tensor = false) : value(v), tensor(is_tensor) {}  // a Python float
+  static Number of(T v) { return {static_cast<double>(v), true}; }
+
+  template <class Op> static Number arithmetic(Number a, Number b, Op op) {
+    if (a.tensor || b.tensor) return of(op(static_cast<T>(a.value), static_cast<T>(b.value)));
+    return Number(op(a.value, b.value));
+  }
+  template <class Op> static bool compare(Number a, Number b, Op op) {
+    if (a.tensor || b.tensor) return op(static_cast<T>(a.value), static_cast<T>(b.value));
+    return op(a.value, b.value);
+  }
+  friend Number operator+(Number a, Number b) { return arithmetic(a, b, std::plus<>()); }
+  friend Number operator-(Number a, Number b) { return arithmetic(a, b, std::minus<>()); }
+  friend Number operator*(Number a, Number b) { return arithmetic(a, b, std::multiplies<>()); }
+  friend Number operator/(Number a, Number b) {
+    // a Python float over a tensor is b.reciprocal() * a in PyTorch (Tensor.__rtruediv__)
+    if (!a.tensor && b.tensor) return of(T(1) / static_cast<T>(b.value) * static_cast<T>(a.value));
+    return arithmetic(a, b, std::divides<>());
+  }
+  friend Number operator-(Number a) { return {-a.value, a.tensor}; }
+  friend bool operator<(Number a, Number b) { return compare(a, b, std::less<>()); }
+  friend bool operator<=(Number a, Number b) { return compare(a, b, std::less_equal<>()); }
+  friend bool operator>(Number a, Number b) { return compare(a, b, std::greater<>()); }
+  friend bool operator>=(Number a, Number b) { return compare(a, b, std::greater_equal<>()); }
+  friend Number abs(Number a) { return {std::abs(a.value), a.tensor}; }
+  friend Number sqrt(Number a) { return a.tensor ? of(std::sqrt(static_cast<T>(a.value))) : Number(std::sqrt(a.value)); }
+};
+
 // torch.optim.lbfgs._cubic_interpolate: the minimiser of the cubic through (x1, f1, g1) and
 // (x2, f2, g2), clamped to [lo, hi]; the middle of the bounds when the cubic has no minimum.
-double cubic_interpolate(double x1, double f1, double g1, double x2, double f2, double g2, double lo, double hi) {
-  const double d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2);
-  const double d2_square = d1 * d1 - g1 * g2;
-  if (!(d2_square >= 0)) return (lo + hi) / 2;
-  const double d2 = std::sqrt(d2_square);
-  const double min_pos = x1 <= x2 ? x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
-                                  : x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2));
+// std::min and std::max pick as Python's min and max do (the first argument on ties and NaN).
+template <class N> N cubic_interpolate(N x1, N f1, N g1, N x2, N f2, N g2, N lo, N hi) {
+  const N d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2);
+  const N d2_square = d1 * d1 - g1 * g2;
+  if (!(d2_square >= 0)) return (lo + hi) / 2.0;
+  const N d2 = sqrt(d2_square);
+  const N min_pos = x1 <= x2 ? x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+                             : x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2));
   return std::min(std::max(min_pos, lo), hi);
 }
 
-double cubic_interpolate(double x1, double f1, double g1, double x2, double f2, double g2) {
-  return cubic_interpolate(x1, f1, g1, x2, f2, g2, std::min(x1, x2), std::max(x1, x2));
+template <class N> N cubic_interpolate(N x1, N f1, N g1, N x2, N f2, N g2) {
+  return x1 <= x2 ? cubic_interpolate(x1, f1, g1, x2, f2, g2, x1, x2) : cubic_interpolate(x1, f1, g1, x2, f2, g2, x2, x1);
 }
 
 }  // namespace
 
 /// One step() in element type T: PyTorch's LBFGS.step and _strong_wolfe, on flat vectors of T.
 template <class T> struct LBFGS::Run {
+  using Num = Number<T>;
   LBFGS& o;
   const std::function<Tensor()>& closure;
   const std::size_t n = o.numel_;
@@ -55,10 +96,14 @@ template <class T> struct LBFGS::Run {
   // --- flat vectors ----------------------------------------------------------------------
   Tensor vector() const { return full(Shape{n}, 0, std::is_same_v<T, double> ? float64 : float32); }
   T dot(const Tensor& a, const Tensor& b) const { return kernels::dot(int(n), a.data<T>(), 1, b.data<T>(), 1); }
+  /// max |a| and, as PyTorch's a.abs().max(), NaN if any is (a NaN gradient never passes a tolerance)
   T max_abs(const Tensor& a) const {
     const T* x = a.data<T>();
     T m = 0;
-    for (std::size_t i = 0; i < n; ++i) m = std::max(m, std::abs(x[i]));
+    for (std::size_t i = 0; i < n; ++i) {
+      if (std::isnan(x[i])) return x[i];
+      m = std::max(m, std::abs(x[i]));
+    }
     return m;
   }
   /// a * s
@@ -69,11 +114,11 @@ template <class T> struct LBFGS::Run {
     for (std::size_t i = 0; i < n; ++i) r[i] = x[i] * s;
     return out;
   }
-  /// a += alpha * b (PyTorch's a.add_(b, alpha=alpha))
+  /// a += alpha * b: PyTorch's a.add_(b, alpha=alpha), whose CPU kernel is a fused multiply-add.
   void add(Tensor& a, const Tensor& b, T alpha) const {
     T* x = a.data<T>();
     const T* y = b.data<T>();
-    for (std::size_t i = 0; i < n; ++i) x[i] = x[i] + alpha * y[i];
+    for (std::size_t i = 0; i < n; ++i) x[i] = std::fma(alpha, y[i], x[i]);
   }
 
   // --- the parameters as one vector --------------------------------------------------------
@@ -85,12 +130,12 @@ template <class T> struct LBFGS::Run {
       offset += p.numel();
     }
   }
-  /// params += step * direction (PyTorch's _add_grad).
+  /// params += step * direction (PyTorch's _add_grad: p.add_(d, alpha=step), fused as add() is).
   void add_to_params(double step, const Tensor& direction) {
     const T* d = direction.data<T>();
     const T alpha = static_cast<T>(step);
     write_params([&](T* p, std::size_t offset, std::size_t count) {
-      for (std::size_t i = 0; i < count; ++i) p[i] = p[i] + alpha * d[offset + i];
+      for (std::size_t i = 0; i < count; ++i) p[i] = std::fma(alpha, d[offset + i], p[i]);
     });
   }
   /// params = values (PyTorch's _set_param, restoring a copy taken by clone_params()).
@@ -143,28 +188,30 @@ template <class T> struct LBFGS::Run {
   struct Search {
     double f;
     Tensor g;
-    double t;
+    Num t;
     int evals;
   };
   // torch.optim.lbfgs._strong_wolfe with its defaults c1 = 1e-4, c2 = 0.9, tolerance_change = 1e-9
   // (LBFGS.step does not pass its own tolerance_change) and max_ls = 25.
-  Search strong_wolfe(const Tensor& x, double t, const Tensor& d, double f, const Tensor& g, double gtd) {
+  Search strong_wolfe(const Tensor& x, Num t, const Tensor& d, double f, const Tensor& g, Num gtd) {
     constexpr double c1 = 1e-4, c2 = 0.9, tolerance_change = 1e-9;
     constexpr int max_ls = 25;
-    const double d_norm = max_abs(d);
-    auto [f_new, g_new] = directional_evaluate(x, t, d);
+    const Num d_norm = Num::of(max_abs(d));
+    auto [f_new, g_new] = directional_evaluate(x, t.value, d);
     int evals = 1;
-    double gtd_new = dot(g_new, d);
+    Num gtd_new = Num::of(dot(g_new, d));
 
     // bracket an interval containing a point satisfying the Wolfe criteria
-    double t_prev = 0, f_prev = f, gtd_prev = gtd;
+    Num t_prev = 0, gtd_prev = gtd;
+    double f_prev = f;
     Tensor g_prev = g;
-    std::array<double, 2> bracket{}, bracket_f{}, bracket_gtd{};
+    std::array<Num, 2> bracket{}, bracket_gtd{};
+    std::array<double, 2> bracket_f{};
     std::array<Tensor, 2> bracket_g;
     std::size_t size = 0;  // 1: bracket[0] satisfies the conditions
     bool done = false;
     int ls_iter = 0;
-    const auto bracket_with = [&](double t1, double f1, const Tensor& g1, double gtd1) {
+    const auto bracket_with = [&](Num t1, double f1, const Tensor& g1, Num gtd1) {
       bracket = {t_prev, t1};
       bracket_f = {f_prev, f1};
       bracket_g = {g_prev, g1};
@@ -176,7 +223,7 @@ template <class T> struct LBFGS::Run {
         bracket_with(t, f_new, g_new, gtd_new);
         break;
       }
-      if (std::abs(gtd_new) <= -c2 * gtd) {
+      if (abs(gtd_new) <= -c2 * gtd) {
         bracket[0] = t, bracket_f[0] = f_new, bracket_g[0] = g_new, size = 1;
         done = true;
         break;
@@ -186,12 +233,12 @@ template <class T> struct LBFGS::Run {
         break;
       }
       // interpolate
-      const double min_step = t + 0.01 * (t - t_prev), max_step = t * 10, previous = t;
-      t = cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, min_step, max_step);
+      const Num min_step = t + 0.01 * (t - t_prev), max_step = t * 10, previous = t;
+      t = cubic_interpolate<Num>(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, min_step, max_step);
       t_prev = previous, f_prev = f_new, g_prev = g_new, gtd_prev = gtd_new;
-      std::tie(f_new, g_new) = directional_evaluate(x, t, d);
+      std::tie(f_new, g_new) = directional_evaluate(x, t.value, d);
       ++evals;
-      gtd_new = dot(g_new, d);
+      gtd_new = Num::of(dot(g_new, d));
       ++ls_iter;
     }
     if (ls_iter == max_ls) {  // reached max number of iterations
@@ -206,15 +253,15 @@ template <class T> struct LBFGS::Run {
     const auto order = [&] { return size == 1 || bracket_f[0] <= bracket_f[1] ? std::pair{0, 1} : std::pair{1, 0}; };
     auto [low, high] = order();
     while (!done && ls_iter < max_ls) {
-      if (std::abs(bracket[1] - bracket[0]) * d_norm < tolerance_change) break;  // bracket too small
-      t = cubic_interpolate(bracket[0], bracket_f[0], bracket_gtd[0], bracket[1], bracket_f[1], bracket_gtd[1]);
+      if (abs(bracket[1] - bracket[0]) * d_norm < tolerance_change) break;  // bracket too small
+      t = cubic_interpolate<Num>(bracket[0], bracket_f[0], bracket_gtd[0], bracket[1], bracket_f[1], bracket_gtd[1]);
       // A t close to a boundary is moved 0.1 * the bracket's length away from it if the last step also
       // made insufficient progress or t is at (or beyond) the boundary.
-      const double top = std::max(bracket[0], bracket[1]), bottom = std::min(bracket[0], bracket[1]);
-      const double eps = 0.1 * (top - bottom);
+      const Num top = std::max(bracket[0], bracket[1]), bottom = std::min(bracket[0], bracket[1]);
+      const Num eps = 0.1 * (top - bottom);
       if (std::min(top - t, t - bottom) < eps) {
         if (insufficient_progress || t >= top || t <= bottom) {
-          t = std::abs(t - top) < std::abs(t - bottom) ? top - eps : bottom + eps;
+          t = abs(t - top) < abs(t - bottom) ? top - eps : bottom + eps;
           insufficient_progress = false;
         } else {
           insufficient_progress = true;
@@ -222,16 +269,16 @@ template <class T> struct LBFGS::Run {
       } else {
         insufficient_progress = false;
       }
-      std::tie(f_new, g_new) = directional_evaluate(x, t, d);
+      std::tie(f_new, g_new) = directional_evaluate(x, t.value, d);
       ++evals;
-      gtd_new = dot(g_new, d);
+      gtd_new = Num::of(dot(g_new, d));
       ++ls_iter;
       if (f_new > f + c1 * t * gtd || f_new >= bracket_f[low]) {
         // Armijo condition not satisfied or not lower than the lowest point
         bracket[high] = t, bracket_f[high] = f_new, bracket_g[high] = g_new, bracket_gtd[high] = gtd_new;
         std::tie(low, high) = order();
       } else {
-        if (std::abs(gtd_new) <= -c2 * gtd) {
+        if (abs(gtd_new) <= -c2 * gtd) {
           done = true;  // Wolfe conditions satisfied
         } else if (gtd_new * (bracket[high] - bracket[low]) >= 0) {
           // old high becomes new low
@@ -254,7 +301,9 @@ template <class T> struct LBFGS::Run {
     std::int64_t current_evals = 1;
     ++o.func_evals_;
     Tensor flat_grad = gather_flat_grad();
-    bool opt_cond = max_abs(flat_grad) <= opt.tolerance_grad;
+    // max|x| <= tolerance, compared in T as PyTorch's x.abs().max() <= tolerance is
+    const auto at_most = [](T max_abs, double tolerance) { return Num::of(max_abs) <= tolerance; };
+    bool opt_cond = at_most(max_abs(flat_grad), opt.tolerance_grad);
     if (opt_cond) return orig_loss;  // optimal condition
 
     for (int n_iter = 1; n_iter <= opt.max_iter; ++n_iter) {
@@ -295,29 +344,29 @@ template <class T> struct LBFGS::Run {
       o.prev_loss_ = loss;
 
       // compute the step length: the first ever is scaled down by the gradient's 1-norm
+      Num t = opt.lr;
       if (o.n_iter_ == 1) {
-        double abs_sum = 0;
+        T abs_sum = 0;
         for (std::size_t i = 0; i < n; ++i) abs_sum += std::abs(flat_grad.data<T>()[i]);
-        o.t_ = std::min(1.0, static_cast<double>(T(1) / static_cast<T>(abs_sum))) * opt.lr;
-      } else {
-        o.t_ = opt.lr;
+        t = std::min(Num(1.0), 1.0 / Num::of(abs_sum)) * opt.lr;
       }
-      const double gtd = dot(flat_grad, o.d_);  // directional derivative
+      o.t_ = t.value;
+      const Num gtd = Num::of(dot(flat_grad, o.d_));  // directional derivative
       if (gtd > -opt.tolerance_change) break;
 
       int ls_func_evals = 0;
       if (opt.line_search_fn == "strong_wolfe") {
         const Tensor x_init = clone_params();
-        Search found = strong_wolfe(x_init, o.t_, o.d_, loss, flat_grad, gtd);
-        loss = found.f, flat_grad = found.g, o.t_ = found.t, ls_func_evals = found.evals;
+        Search found = strong_wolfe(x_init, t, o.d_, loss, flat_grad, gtd);
+        loss = found.f, flat_grad = found.g, o.t_ = found.t.value, ls_func_evals = found.evals;
         add_to_params(o.t_, o.d_);
-        opt_cond = max_abs(flat_grad) <= opt.tolerance_grad;
+        opt_cond = at_most(max_abs(flat_grad), opt.tolerance_grad);
       } else {
         add_to_params(o.t_, o.d_);
         if (n_iter != opt.max_iter) {  // the last iteration's loss would go unused
           loss = evaluate();
           flat_grad = gather_flat_grad();
-          opt_cond = max_abs(flat_grad) <= opt.tolerance_grad;
+          opt_cond = at_most(max_abs(flat_grad), opt.tolerance_grad);
           ls_func_evals = 1;
         }
       }
@@ -326,7 +375,7 @@ template <class T> struct LBFGS::Run {
 
       // check conditions
       if (n_iter == opt.max_iter || current_evals >= max_eval || opt_cond) break;
-      if (max_abs(scaled(o.d_, static_cast<T>(o.t_))) <= opt.tolerance_change) break;  // lack of progress
+      if (at_most(max_abs(scaled(o.d_, static_cast<T>(o.t_))), opt.tolerance_change)) break;  // lack of progress
       if (std::abs(loss - o.prev_loss_) < opt.tolerance_change) break;
     }
     return orig_loss;
@@ -355,6 +404,8 @@ Dtype LBFGS::dtype() const {
   for (std::size_t i = 0; i < params.size(); ++i) {
     DESCENT_CHECK(params[i].dtype() == dtype, name(), "all parameters must share one dtype (they form one vector): ",
                   "parameter 0 is ", to_string(dtype), ", parameter ", i, " is ", to_string(params[i].dtype()));
+    DESCENT_CHECK(params[i].is_contiguous(), name(), "cannot update parameter ", i, " of shape ",
+                  to_string(params[i].shape()), " in place: it is not contiguous");
     numel += params[i].numel();
   }
   detail::dispatch_floating("LBFGS", dtype, [](auto) {});

@@ -5,7 +5,17 @@ import torch
 
 
 def rosenbrock(p):
-    return (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2
+    """The Rosenbrock loss, with its gradient written out by hand: one rounding per operation, in the
+    same order as test_lbfgs.cpp, so that both sides see the same gradients to the last bit (autograd
+    sums the contributions of x in its own order). Backward of sum(x * gx + y * gy) sets the gradient."""
+    with torch.no_grad():
+        x, y = p[0:1].clone(), p[1:2].clone()
+        r = y - x * x
+        loss = ((1 - x) * (1 - x) + 100 * (r * r)).sum()
+        gx = -2 * (1 - x) - 400 * (x * r)
+        gy = 200 * r
+    (p[0:1] * gx + p[1:2] * gy).sum().backward()
+    return loss
 
 
 def lit(values):
@@ -40,7 +50,6 @@ def trajectory(start, steps, lr_after_first, options):
     def closure():
         opt.zero_grad()
         loss = rosenbrock(p)
-        loss.backward()
         seen.append(p.detach().tolist())
         return loss
 

@@ -11,9 +11,9 @@
 // direction d from the last history_size (s, y) pairs, then moves by t·d with t = lr (the very first
 // iteration: min(1, 1/|g|₁)·lr), or with the t a strong-Wolfe line search finds. It stops early when
 // max|g| <= tolerance_grad, max|t·d| <= tolerance_change, |Δloss| < tolerance_change or g·d >
-// -tolerance_change. Vectors and dot products are in the parameters' dtype, as in PyTorch; scalars
-// (t, the loss, ρ, H_diag) are kept as doubles (PyTorch keeps some of them as float32 tensors, so a
-// float32 run may differ from PyTorch's in the last bits).
+// -tolerance_change. The arithmetic is PyTorch's operation by operation: vectors in the parameters'
+// dtype, and each scalar rounded as PyTorch's type promotion rounds it (a Python float in double, a
+// 0-dim tensor such as a dot product in the parameters' dtype), so float32 runs follow PyTorch's too.
 #include <cstdint>
 #include <deque>
 #include <functional>
