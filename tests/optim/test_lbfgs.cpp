@@ -53,10 +53,13 @@ Tensor rosenbrock(const Tensor& p) {
   return loss;
 }
 
-/// Replays `expected` from (-1.5, 2); `between` runs after step 1 (PyTorch's lr change).
+/// Replays `expected` from (-1.5, 2); `between` runs after step 1 (PyTorch's lr change). `chaos`
+/// widens the tolerance for a run whose reference moves more than it when the start moves by one ulp
+/// (printed in lbfgs_values.inc): a one-ulp difference anywhere (another instruction set's rounding
+/// of a sum) then moves it as much.
 void check_rosenbrock(const optim::LBFGSOptions& options, const Run& expected, Dtype dtype = float64,
-                      const std::function<void(optim::LBFGS&)>& between = {}) {
-  const double rtol = dtype == float64 ? 1e-10 : 1e-6, atol = dtype == float64 ? 1e-12 : 1e-7;
+                      const std::function<void(optim::LBFGS&)>& between = {}, double chaos = 1) {
+  const double rtol = (dtype == float64 ? 1e-10 : 1e-6) * chaos, atol = (dtype == float64 ? 1e-12 : 1e-7) * chaos;
   Tensor p = tensor({-1.5, 2.0}, dtype).requires_grad_();
   optim::LBFGS opt({p}, options);
   std::vector<std::vector<double>> seen;
@@ -103,7 +106,8 @@ BOOST_AUTO_TEST_CASE(defaults_match_pytorch) {
 }
 
 BOOST_AUTO_TEST_CASE(fixed_steps_on_rosenbrock_match_pytorch) {
-  check_rosenbrock({}, torch_reference::rosenbrock_fixed_step);
+  // one ulp at the start moves step 2 by 2.6e-10: an AVX2 build lands 1e-10 away (CI's avx2 stage)
+  check_rosenbrock({}, torch_reference::rosenbrock_fixed_step, float64, {}, 100);
 }
 
 BOOST_AUTO_TEST_CASE(strong_wolfe_on_rosenbrock_matches_pytorch) {
@@ -111,7 +115,8 @@ BOOST_AUTO_TEST_CASE(strong_wolfe_on_rosenbrock_matches_pytorch) {
 }
 
 BOOST_AUTO_TEST_CASE(float32_parameters_stay_close_to_pytorchs_float32_run) {
-  check_rosenbrock({.line_search_fn = "strong_wolfe"}, torch_reference::rosenbrock_float32, float32);
+  // one ulp at the start moves the end by 3.1e-5
+  check_rosenbrock({.line_search_fn = "strong_wolfe"}, torch_reference::rosenbrock_float32, float32, {}, 100);
 }
 
 BOOST_AUTO_TEST_CASE(a_short_history_and_set_lr_between_steps) {
