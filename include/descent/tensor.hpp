@@ -11,7 +11,6 @@
 
 #include <xtensor/xarray.hpp>
 
-#include "descent/autograd/backward_options.hpp"
 #include "descent/dtype.hpp"
 #include "descent/error.hpp"
 #include "descent/shape.hpp"
@@ -20,6 +19,7 @@ namespace descent {
 
 namespace autograd {
 class Node;
+struct BackwardOptions;  // autograd/backward_options.hpp, included at the end: it needs Tensor whole
 }
 
 /// How many times a storage's values were changed in place, shared by all its views: every
@@ -170,3 +170,5 @@ template <class T> Tensor from_buffer(const T* values, const Shape& shape);
 template <class T> Tensor from_blob(T* values, const Shape& shape, std::shared_ptr<void> owner = {});
 
 }  // namespace descent
+
+#include "descent/autograd/backward_options.hpp"  // completes Tensor::backward(gradient, options)

@@ -3,9 +3,7 @@
 #include <optional>
 #include <vector>
 
-namespace descent {
-class Tensor;
-}
+#include "descent/tensor.hpp"
 
 namespace descent::autograd {
 
