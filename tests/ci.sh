@@ -9,7 +9,7 @@
 #   sanitize  AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer; and GCC's
 #             float-cast-overflow, which -fsanitize=undefined leaves out) build; unit tests, samples
 #   thread    ThreadSanitizer build of the two-threads test (tests/autograd/test_threads.cpp)
-#   fuzz      libFuzzer on every file reader, 10 s per target (tests/fuzz/run.sh)
+#   fuzz      libFuzzer on every file reader, 10 s per target, two at a time (tests/fuzz/run.sh)
 #   valgrind  memcheck on the three samples, in sse2's build tree (valgrind cannot run AVX-512)
 # The packages come from the README's test command. Build trees: build, build-x86-64-v3,
 # build-x86-64, build-asan, build-tsan, build-fuzz.

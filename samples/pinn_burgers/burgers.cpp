@@ -86,10 +86,13 @@ double solve_burgers(const RunSettings& settings) {
     const Tensor residual = du[0] + u * du[1] - nu * u_xx;
     return nn::mse_loss((*net)(data.points), data.values) + mean(residual * residual);
   };
-  train(*net, loss, settings.train);
-
   const Grid grid = evaluation_grid();
-  const double error = relative_l2(predict(*net, grid.points), grid.exact);
+  auto error_now = [&] { return relative_l2(predict(*net, grid.points), grid.exact); };
+  TrainSettings train_settings = settings.train;
+  train_settings.error = error_now;
+  train(*net, loss, train_settings);
+
+  const double error = error_now();
   if (!settings.plot.empty()) plot_slices(grid, *net, settings.plot);
   return error;
 }

@@ -95,7 +95,8 @@ int main(int argc, char** argv) try {
   run.train = {.adam_iterations = s.adam >= 0 ? s.adam : (s.poisson ? 500 : 2000),
                .adam_lr = s.lr,
                .lbfgs_iterations = s.lbfgs >= 0 ? s.lbfgs : (s.poisson ? 500 : 7000),
-               .report_every = s.report};
+               .report_every = s.report,
+               .error = {}};
   std::printf("%s: float64, Adam %d iterations (lr %g), then L-BFGS up to %d iterations, seed %llu\n",
               s.poisson ? "poisson" : "burgers", run.train.adam_iterations, run.train.adam_lr,
               run.train.lbfgs_iterations, static_cast<unsigned long long>(s.seed));

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <string>
 
 #include "descent/optim/lbfgs.hpp"
 
@@ -59,11 +60,16 @@ double train(nn::Module& net, const std::function<Tensor()>& loss, const TrainSe
     return value;
   };
   const int report = settings.report_every;
+  auto error_text = [&] {
+    char text[48] = "";
+    if (settings.error) std::snprintf(text, sizeof text, " relative_l2_error %.6e", settings.error());
+    return std::string(text);
+  };
   optim::Adam adam(net.parameters(), {.lr = settings.adam_lr});
   for (int i = 1; i <= settings.adam_iterations; ++i) {
     evaluate(adam, "adam", i);
     adam.step();
-    if (report > 0 && i % report == 0) std::printf("adam iteration %d loss %.6e\n", i, last);
+    if (report > 0 && i % report == 0) std::printf("adam iteration %d loss %.6e%s\n", i, last, error_text().c_str());
   }
   // L-BFGS in steps of `chunk` iterations (a step also ends early when the loss stalls for a moment;
   // the next one carries on with the same history) until the budget is spent (the last step may
@@ -78,8 +84,8 @@ double train(nn::Module& net, const std::function<Tensor()>& loss, const TrainSe
     const std::int64_t before = lbfgs.n_iter();
     lbfgs.step([&] { return evaluate(lbfgs, "lbfgs", static_cast<long>(lbfgs.n_iter())); });
     if (report > 0)
-      std::printf("lbfgs iteration %lld evaluations %lld loss %.6e\n", static_cast<long long>(lbfgs.n_iter()),
-                  static_cast<long long>(lbfgs.func_evals()), last);
+      std::printf("lbfgs iteration %lld evaluations %lld loss %.6e%s\n", static_cast<long long>(lbfgs.n_iter()),
+                  static_cast<long long>(lbfgs.func_evals()), last, error_text().c_str());
     if (lbfgs.n_iter() == before) break;  // converged: no iteration was possible
   }
   std::printf("trained: Adam %d iterations, L-BFGS %lld iterations (%lld evaluations), loss %.6e\n",

@@ -35,6 +35,8 @@ struct TrainSettings {
   double adam_lr = 1e-3;
   int lbfgs_iterations = 0;
   int report_every = 0;  ///< print the loss every so many evaluations (0: never)
+  /// If set, printed beside each report: the error against the exact solution so far.
+  std::function<double()> error;
 };
 
 /// Minimises loss() over the module's parameters: Adam, then L-BFGS (strong Wolfe line search).

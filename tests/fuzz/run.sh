@@ -5,7 +5,7 @@
 # The committed corpus is only read: each target grows a copy in build-fuzz/fuzz-work/<target>/.
 # Exits non-zero if any target fails (crash, sanitizer report, leak, timeout, out of memory, an
 # exception other than descent::Error), naming the target and the input that made it fail.
-#   tests/fuzz/run.sh          # ~2 minutes of fuzzing plus the build
+#   tests/fuzz/run.sh          # ~1 minute of fuzzing (two targets at a time) plus the build
 #   tests/fuzz/run.sh 300      # 5 minutes per target
 set -euo pipefail
 seconds=${1:-20}
@@ -24,28 +24,46 @@ built=$(date +%s)
 echo "fuzz: build took $((built - start)) s"
 
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-failed=()
-for target in "${targets[@]}"; do
-  work=$build/fuzz-work/$target
+# One target: fuzz it, then print its result lines (all at once, so that parallel targets' lines
+# do not interleave); exits 1 if it failed.
+fuzz_target() {
+  local target=$1 work=$build/fuzz-work/$1 report
   rm -rf "$work"
   mkdir -p "$work/corpus"
   cp "$here/corpus/$target"/* "$work/corpus/"
-  options=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024
-           -artifact_prefix="$work/" -print_final_stats=1)
+  local options=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024
+                 -artifact_prefix="$work/" -print_final_stats=1)
   [[ -f $here/$target.dict ]] && options+=(-dict="$here/$target.dict")
-  seeds=("$here/corpus/$target")
+  local seeds=("$here/corpus/$target")
   [[ -n ${extra_seeds[$target]:-} ]] && seeds+=("${extra_seeds[$target]}")
   if "$build/tests/fuzz/$target" "${options[@]}" "$work/corpus" "${seeds[@]}" >"$work/log" 2>&1; then
+    local runs
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work/log" | grep -o '[0-9]*$' || echo "?")
     echo "fuzz: $target OK ($runs runs in ${seconds} s, corpus $(ls "$work/corpus" | wc -l) files)"
-  else
-    failed+=("$target")
-    echo "fuzz: $target FAILED; log: $work/log"
-    grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$work/log" | head -5 || true
-    for input in "$work"/{crash,leak,timeout,oom,slow-unit}-*; do
-      [[ -e $input ]] && echo "fuzz: $target failing input: $input (rerun: $build/tests/fuzz/$target $input)"
-    done
+    return 0
   fi
+  report="fuzz: $target FAILED; log: $work/log"$'\n'
+  report+=$(grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$work/log" | head -5 || true)$'\n'
+  for input in "$work"/{crash,leak,timeout,oom,slow-unit}-*; do
+    [[ -e $input ]] && report+="fuzz: $target failing input: $input (rerun: $build/tests/fuzz/$target $input)"$'\n'
+  done
+  printf "%s" "$report"
+  return 1
+}
+
+# Two targets at a time (a libFuzzer process is single-threaded; CI has two cores).
+# A failed target leaves fuzz-work/<target>.failed.
+parallel=${FUZZ_PARALLEL:-2}
+mkdir -p "$build/fuzz-work"
+for target in "${targets[@]}"; do
+  while (( $(jobs -rp | wc -l) >= parallel )); do wait -n || true; done
+  rm -f "$build/fuzz-work/$target.failed"
+  { fuzz_target "$target" || touch "$build/fuzz-work/$target.failed"; } &
+done
+wait
+failed=()
+for target in "${targets[@]}"; do
+  [[ -e $build/fuzz-work/$target.failed ]] && failed+=("$target")
 done
 echo "fuzz: total $(( $(date +%s) - start )) s"
 if ((${#failed[@]})); then

@@ -1,0 +1,1 @@
+// The translation unit that compiles the samples' precompiled header (descent/descent.hpp).
