@@ -1,0 +1,148 @@
+#pragma once
+// Pooling loops over planes (the N·C images of an (N, C, H, W) tensor, contiguous): max pooling with
+// its argmax, average pooling and its adjoint, and the gather / scatter at saved indices that max
+// pooling's backward and double backward are. Regular and adaptive windows share the loops through
+// PoolAxis, which gives each output position its window along one axis.
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+namespace descent::kernels {
+
+/// One output position's window along an axis: `taps` input positions first, first + step, ...
+/// inside the input, and the divisor average pooling uses there.
+struct Window {
+  std::size_t first = 0, taps = 0, divisor = 1;
+};
+
+/// The windows along one axis: PyTorch's regular (kernel, stride, padding, dilation) windows, or
+/// adaptive ones [floor(o·in/out), ceil((o+1)·in/out)).
+struct PoolAxis {
+  std::size_t in = 1, out = 1;
+  std::ptrdiff_t kernel = 1, stride = 1, padding = 0, dilation = 1;
+  bool adaptive = false;
+  bool count_include_pad = true;  ///< average pooling: divide by the window clipped to the padded input
+
+  std::ptrdiff_t step() const { return adaptive ? 1 : dilation; }
+
+  Window at(std::size_t o) const {
+    const auto n = static_cast<std::ptrdiff_t>(in);
+    if (adaptive) {
+      const std::size_t first = o * in / out, end = ((o + 1) * in + out - 1) / out;
+      return {first, end - first, end - first};
+    }
+    const std::ptrdiff_t start = static_cast<std::ptrdiff_t>(o) * stride - padding;
+    std::ptrdiff_t j0, j1;  // the taps j in [j0, j1] land inside the input
+    if (dilation == 1) {    // (no division on the common path)
+      j0 = std::max<std::ptrdiff_t>(0, -start);
+      j1 = std::min(kernel - 1, n - 1 - start);
+    } else {
+      j0 = start < 0 ? (-start + dilation - 1) / dilation : 0;
+      j1 = n - 1 - start < 0 ? -1 : std::min(kernel - 1, (n - 1 - start) / dilation);
+    }
+    const std::ptrdiff_t taps = std::max<std::ptrdiff_t>(0, j1 - j0 + 1);
+    // PyTorch's avg_pool divisor with count_include_pad: the window cut at the end of the right padding
+    const std::ptrdiff_t padded = std::min(start + kernel, n + padding) - start;
+    return {static_cast<std::size_t>(start + j0 * dilation), static_cast<std::size_t>(taps),
+            static_cast<std::size_t>(count_include_pad ? padded : taps)};
+  }
+};
+
+/// The extent of a pooling: planes of h.in × w.in in, h.out × w.out out.
+struct PoolGeometry {
+  std::size_t planes = 0;
+  PoolAxis h, w;
+  std::size_t in_plane() const { return h.in * w.in; }
+  std::size_t out_plane() const { return h.out * w.out; }
+};
+
+/// Calls visit(plane, window along h, window along w) for every output position in row-major order.
+template <class Visit> void for_each_window(const PoolGeometry& g, Visit visit) {
+  for (std::size_t p = 0; p < g.planes; ++p)
+    for (std::size_t oh = 0; oh < g.h.out; ++oh) {
+      const Window wh = g.h.at(oh);
+      for (std::size_t ow = 0; ow < g.w.out; ++ow) visit(p, wh, g.w.at(ow));
+    }
+}
+
+/// y = the maximum of each window, idx = its position in the plane (row-major; the first maximum,
+/// NaN wins as in PyTorch; -1 for a window with no input position in it, whose y is -inf).
+template <class T> void max_pool_forward(const T* x, T* y, std::int64_t* idx, const PoolGeometry& g) {
+  const std::size_t W = g.w.in;
+  const std::ptrdiff_t sh = g.h.step(), sw = g.w.step();
+  for_each_window(g, [&](std::size_t p, Window wh, Window ww) {
+    const T* xp = x + p * g.in_plane();
+    if (wh.taps == 0 || ww.taps == 0) {
+      *y++ = -std::numeric_limits<T>::infinity();
+      *idx++ = -1;
+      return;
+    }
+    std::size_t best_at = wh.first * W + ww.first;
+    T best = xp[best_at];
+    for (std::size_t i = 0; i < wh.taps; ++i) {
+      const std::size_t row = (wh.first + i * sh) * W;
+      for (std::size_t j = 0; j < ww.taps; ++j) {
+        const std::size_t at = row + ww.first + j * sw;
+        const T v = xp[at];
+        if (v > best || std::isnan(v)) {
+          best = v;
+          best_at = at;
+        }
+      }
+    }
+    *y++ = best;
+    *idx++ = static_cast<std::int64_t>(best_at);
+  });
+}
+
+/// dst[p, o] = src[p, idx[p, o]] (0 where idx is -1): max pooling's values at its saved argmax.
+template <class T>
+void gather_planes(const T* src, const std::int64_t* idx, T* dst, std::size_t planes, std::size_t in_plane,
+                   std::size_t out_plane) {
+  for (std::size_t p = 0; p < planes; ++p, src += in_plane)
+    for (std::size_t o = 0; o < out_plane; ++o, ++idx, ++dst) *dst = *idx < 0 ? T(0) : src[*idx];
+}
+
+/// dst[p, idx[p, o]] += src[p, o], dst zeroed first: the adjoint of gather_planes.
+template <class T>
+void scatter_planes(const T* src, const std::int64_t* idx, T* dst, std::size_t planes, std::size_t in_plane,
+                    std::size_t out_plane) {
+  std::fill(dst, dst + planes * in_plane, T(0));
+  for (std::size_t p = 0; p < planes; ++p, dst += in_plane)
+    for (std::size_t o = 0; o < out_plane; ++o, ++idx, ++src)
+      if (*idx >= 0) dst[*idx] += *src;
+}
+
+/// y = each window's sum / its divisor (summed in double).
+template <class T> void avg_pool_forward(const T* x, T* y, const PoolGeometry& g) {
+  const std::size_t W = g.w.in;
+  const std::ptrdiff_t sh = g.h.step(), sw = g.w.step();
+  for_each_window(g, [&](std::size_t p, Window wh, Window ww) {
+    const T* xp = x + p * g.in_plane();
+    double sum = 0;
+    for (std::size_t i = 0; i < wh.taps; ++i) {
+      const T* row = xp + (wh.first + i * sh) * W + ww.first;
+      for (std::size_t j = 0; j < ww.taps; ++j) sum += row[j * sw];
+    }
+    *y++ = static_cast<T>(sum / static_cast<double>(wh.divisor * ww.divisor));
+  });
+}
+
+/// dx = the adjoint of avg_pool_forward applied to g: each g spread over its window / the divisor.
+template <class T> void avg_pool_adjoint(const T* g, T* dx, const PoolGeometry& geo) {
+  const std::size_t W = geo.w.in;
+  const std::ptrdiff_t sh = geo.h.step(), sw = geo.w.step();
+  std::fill(dx, dx + geo.planes * geo.in_plane(), T(0));
+  for_each_window(geo, [&](std::size_t p, Window wh, Window ww) {
+    T* dp = dx + p * geo.in_plane();
+    const T share = static_cast<T>(static_cast<double>(*g++) / static_cast<double>(wh.divisor * ww.divisor));
+    for (std::size_t i = 0; i < wh.taps; ++i) {
+      T* row = dp + (wh.first + i * sh) * W + ww.first;
+      for (std::size_t j = 0; j < ww.taps; ++j) row[j * sw] += share;
+    }
+  });
+}
+
+}  // namespace descent::kernels
