@@ -7,4 +7,5 @@
 #include "descent/nn/linear.hpp"
 #include "descent/nn/loss.hpp"
 #include "descent/nn/module.hpp"
+#include "descent/nn/norm.hpp"
 #include "descent/nn/sequential.hpp"
