@@ -3,7 +3,9 @@
 // H·W, 1 for (N, C)) and every channel c is normalised over its N·S values, the N runs of S at
 // x + (n·C + c)·S. Each is one pass per channel, channel after channel, so that the second read
 // of a channel (statistics, then normalising) comes from cache: on (128, 32, 28, 28) a channel is
-// 400 KB. Statistics accumulate in double for float32 too, like the reductions (kernels/reduce.hpp).
+// 400 KB. Statistics accumulate in double for float32 too, like the reductions (kernels/reduce.hpp),
+// and are kept in double: a float32 mean far from 0 against the spread would round by a sizeable
+// part of the spread (300 ± 0.01: by 0.2%).
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -71,7 +73,7 @@ template <class T> void gradient_sums(const T* g, const T* x, std::size_t n, dou
 /// keeps the one-pass variance accurate when the mean is far from 0.
 template <class T>
 void batch_norm_forward(const T* x, const T* w, const T* b, const ChannelLayout& l, bool batch_stats, double eps,
-                        T* mean, T* var, T* invstd, T* y) {
+                        double* mean, double* var, double* invstd, T* y) {
   const std::size_t s = l.inner;
   const double m = static_cast<double>(l.count());
   for (std::size_t c = 0; c < l.channels; ++c) {
@@ -80,15 +82,18 @@ void batch_norm_forward(const T* x, const T* w, const T* b, const ChannelLayout&
       double s1 = 0, s2 = 0;
       for_each_channel_run(l, c, [&](std::size_t o) { shifted_sums(x + o, s, k, s1, s2); });
       const double v = std::max(0.0, (s2 - s1 * s1 / m) / m);
-      mean[c] = static_cast<T>(k + s1 / m);
-      var[c] = static_cast<T>(v);
-      invstd[c] = static_cast<T>(1 / std::sqrt(v + eps));
+      mean[c] = k + s1 / m;
+      var[c] = v;
+      invstd[c] = 1 / std::sqrt(v + eps);
     }
-    // y = x·scale + shift, scale = invstd·w, shift = b - mean·scale
-    const T scale = invstd[c] * (w ? w[c] : T(1));
-    const T shift = (b ? b[c] : T(0)) - mean[c] * scale;
+    // y = (x - mu)·scale + shift with mu the mean rounded to T and shift = b - (mean - mu)·scale
+    // (not x·scale + (b - mean·scale), which cancels catastrophically in float32 when the mean is
+    // far from 0 against the spread; x - mu is exact for x near the mean)
+    const double scale = invstd[c] * (w ? static_cast<double>(w[c]) : 1.0);
+    const T mu = static_cast<T>(mean[c]), ts = static_cast<T>(scale);
+    const T shift = static_cast<T>((b ? static_cast<double>(b[c]) : 0.0) - (mean[c] - static_cast<double>(mu)) * scale);
     for_each_channel_run(l, c, [&](std::size_t o) {
-      for (std::size_t i = 0; i < s; ++i) y[o + i] = x[o + i] * scale + shift;
+      for (std::size_t i = 0; i < s; ++i) y[o + i] = (x[o + i] - mu) * ts + shift;
     });
   }
 }
@@ -98,23 +103,24 @@ void batch_norm_forward(const T* x, const T* w, const T* b, const ChannelLayout&
 /// false: the statistics are constants), w·invstd·(g - Σg/M - xhat·Σ g·xhat/M) in training. Any of
 /// dx, dw, db may be null (not wanted).
 template <class T>
-void batch_norm_backward(const T* g, const T* x, const T* w, const T* mean, const T* invstd, const ChannelLayout& l,
+void batch_norm_backward(const T* g, const T* x, const T* w, const double* mean, const double* invstd, const ChannelLayout& l,
                          bool batch_stats, T* dx, T* dw, T* db) {
   const std::size_t s = l.inner;
   const double m = static_cast<double>(l.count());
   for (std::size_t c = 0; c < l.channels; ++c) {
     double sg = 0, sgx = 0;
-    const double mu = static_cast<double>(mean[c]), is = static_cast<double>(invstd[c]);
+    const double mu = mean[c], is = invstd[c];
     for_each_channel_run(l, c, [&](std::size_t o) { gradient_sums(g + o, x + o, s, mu, sg, sgx); });
     if (dw) dw[c] = static_cast<T>(sgx * is);
     if (db) db[c] = static_cast<T>(sg);
     if (!dx) continue;
     // dx = g·a + (x - mean)·k + e, with a = w·invstd and (training) k = -a·invstd²·Σg(x-mean)/M,
-    // e = -a·Σg/M
+    // e = -a·Σg/M; x - mean as (x - tm) - (mean - tm), tm the mean rounded to T (see the forward)
     const double a = is * (w ? static_cast<double>(w[c]) : 1.0);
     const double k = batch_stats ? -a * is * is * sgx / m : 0.0;
-    const double e = batch_stats ? -a * sg / m : 0.0;
-    const T ta = static_cast<T>(a), tk = static_cast<T>(k), te = static_cast<T>(e), tm = mean[c];
+    const T tm = static_cast<T>(mu);
+    const double e = batch_stats ? -a * sg / m - (mu - static_cast<double>(tm)) * k : 0.0;
+    const T ta = static_cast<T>(a), tk = static_cast<T>(k), te = static_cast<T>(e);
     for_each_channel_run(l, c, [&](std::size_t o) {
       for (std::size_t i = 0; i < s; ++i) dx[o + i] = g[o + i] * ta + (x[o + i] - tm) * tk + te;
     });
@@ -123,26 +129,26 @@ void batch_norm_backward(const T* g, const T* x, const T* w, const T* mean, cons
 
 /// mean = running_mean and invstd = 1/√(running_var + eps), for evaluation.
 template <class T>
-void running_invstd(const T* running_mean, const T* running_var, std::size_t channels, double eps, T* mean,
-                    T* invstd) {
+void running_invstd(const T* running_mean, const T* running_var, std::size_t channels, double eps, double* mean,
+                    double* invstd) {
   for (std::size_t c = 0; c < channels; ++c) {
-    mean[c] = running_mean[c];
-    invstd[c] = static_cast<T>(1 / std::sqrt(static_cast<double>(running_var[c]) + eps));
+    mean[c] = static_cast<double>(running_mean[c]);
+    invstd[c] = 1 / std::sqrt(static_cast<double>(running_var[c]) + eps);
   }
 }
 
 /// running = (1 - momentum)·running + momentum·batch, for the running mean (batch: the mean) and
 /// the running variance (batch: the biased variance times M/(M-1), the unbiased one).
 template <class T>
-void update_running_stats(T* running_mean, T* running_var, const T* mean, const T* var, std::size_t channels,
+void update_running_stats(T* running_mean, T* running_var, const double* mean, const double* var, std::size_t channels,
                           double momentum, double count) {
   const double unbias = count / (count - 1);
   for (std::size_t c = 0; c < channels; ++c) {
     if (running_mean)
-      running_mean[c] = static_cast<T>((1 - momentum) * running_mean[c] + momentum * static_cast<double>(mean[c]));
+      running_mean[c] = static_cast<T>((1 - momentum) * running_mean[c] + momentum * mean[c]);
     if (running_var)
       running_var[c] =
-          static_cast<T>((1 - momentum) * running_var[c] + momentum * static_cast<double>(var[c]) * unbias);
+          static_cast<T>((1 - momentum) * running_var[c] + momentum * var[c] * unbias);
   }
 }
 

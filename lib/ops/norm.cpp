@@ -44,11 +44,11 @@ Axes all_axes(const Tensor& x) {
 }
 }  // namespace
 
-Tensor var(const Tensor& x, double correction) { return var(x, all_axes(x), correction, false); }
+Tensor var(const Tensor& x) { return var(x, all_axes(x)); }
 Tensor std(const Tensor& x, const Axes& axes, double correction, bool keepdim) {
   return sqrt(var(x, axes, correction, keepdim));
 }
-Tensor std(const Tensor& x, double correction) { return sqrt(var(x, correction)); }
+Tensor std(const Tensor& x) { return sqrt(var(x)); }
 
 // --- shared pieces ---------------------------------------------------------------------------
 
@@ -84,8 +84,8 @@ Axes channel_stat_axes(std::size_t dim) {
 /// Checks that `t` (undefined, or per channel) is (C) in x's dtype.
 void check_per_channel(const char* op, const char* what, const Tensor& t, const Tensor& x) {
   if (!t.defined()) return;
-  DESCENT_CHECK(t.dim() == 1 && t.size(0) == x.size(1), op, what, " has shape ", to_string(t.shape()), ", expected (",
-                x.size(1), ") for the channels of input ", to_string(x.shape()));
+  DESCENT_CHECK(t.dim() == 1 && t.size(0) == x.size(1), op, what, " has shape ", to_string(t.shape()), ", expected ",
+                to_string(Shape{x.size(1)}), " for the channels of input ", to_string(x.shape()));
   detail::check_same_dtype(op, x, t);
 }
 
@@ -101,8 +101,8 @@ Grads batch_norm_graph_backward(const Tensor& g, const Tensor& x, const Tensor& 
     invstd = 1.0 / sqrt(mean(d * d, axes, true) + eps);
     xhat = d * invstd;
   } else {
-    invstd = per_channel(saved_invstd, dim);
-    xhat = (x - per_channel(saved_mean, dim)) * invstd;
+    invstd = per_channel(saved_invstd.to(x.dtype()), dim);
+    xhat = (x - per_channel(saved_mean.to(x.dtype()), dim)) * invstd;
   }
   const Tensor a = w.defined() ? invstd * per_channel(w, dim) : invstd;
   // training: d/dx of xhat couples every value of a channel through its mean and variance
@@ -142,18 +142,19 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   const Tensor cw = weight.defined() ? detail::contiguous_values(weight) : Tensor();
   const Tensor cb = bias.defined() ? detail::contiguous_values(bias) : Tensor();
   Tensor y = empty(x.shape(), x.dtype());
-  Tensor mean = empty({channels}, x.dtype()), var = empty({channels}, x.dtype()), invstd = empty({channels}, x.dtype());
+  // the statistics in float64 whatever x's dtype (kernels/norm.hpp)
+  Tensor mean = empty({channels}, float64), var = empty({channels}, float64), invstd = empty({channels}, float64);
   detail::dispatch_floating(op, x.dtype(), [&](auto e) {
     using T = decltype(e);
     if (!training) kernels::running_invstd(running_mean.data<T>(), running_var.data<T>(), channels, eps,
-                                           mean.data<T>(), invstd.data<T>());
+                                           mean.data<double>(), invstd.data<double>());
     kernels::batch_norm_forward(cx.data<T>(), cw.defined() ? cw.data<T>() : nullptr,
-                                cb.defined() ? cb.data<T>() : nullptr, l, training, eps, mean.data<T>(),
-                                var.data<T>(), invstd.data<T>(), y.data<T>());
+                                cb.defined() ? cb.data<T>() : nullptr, l, training, eps, mean.data<double>(),
+                                var.data<double>(), invstd.data<double>(), y.data<T>());
     if (training && (running_mean.defined() || running_var.defined()))
       kernels::update_running_stats(running_mean.defined() ? running_mean.data<T>() : nullptr,
-                                    running_var.defined() ? running_var.data<T>() : nullptr, mean.data<T>(),
-                                    var.data<T>(), channels, momentum, static_cast<double>(l.count()));
+                                    running_var.defined() ? running_var.data<T>() : nullptr, mean.data<double>(),
+                                    var.data<double>(), channels, momentum, static_cast<double>(l.count()));
   });
   for (const Tensor* running : {&running_mean, &running_var})
     if (training && running->defined()) running->bump_version();
@@ -174,8 +175,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     Tensor db = want_db ? empty({l.channels}, cx.dtype()) : Tensor();
     detail::dispatch_floating("batch_norm", cx.dtype(), [&](auto e) {
       using T = decltype(e);
-      kernels::batch_norm_backward(g.data<T>(), cx.data<T>(), cw.defined() ? cw.data<T>() : nullptr, mean.data<T>(),
-                                   invstd.data<T>(), l, training, dx.defined() ? dx.data<T>() : nullptr,
+      kernels::batch_norm_backward(g.data<T>(), cx.data<T>(), cw.defined() ? cw.data<T>() : nullptr,
+                                   mean.data<double>(), invstd.data<double>(), l, training, dx.defined() ? dx.data<T>() : nullptr,
                                    dw.defined() ? dw.data<T>() : nullptr, db.defined() ? db.data<T>() : nullptr);
     });
     return Grads{dx, dw, db};

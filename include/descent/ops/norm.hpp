@@ -5,12 +5,13 @@
 
 namespace descent {
 
-/// Σ (x - mean)² / (n - correction) over all elements or over `axes` (n: the number of values
-/// reduced; correction 1 is the unbiased estimate, 0 the population variance).
-Tensor var(const Tensor& x, double correction = 1);
+/// Σ (x - mean)² / (n - correction) over `axes` (n: the number of values reduced; correction 1 is
+/// the unbiased estimate, 0 the population variance), or over all elements with correction 1.
+/// (No correction argument on the latter: var(x, {1}) would pick it, reading {1} as a double.)
+Tensor var(const Tensor& x);
 Tensor var(const Tensor& x, const Axes& axes, double correction = 1, bool keepdim = false);
 /// √var.
-Tensor std(const Tensor& x, double correction = 1);
+Tensor std(const Tensor& x);
 Tensor std(const Tensor& x, const Axes& axes, double correction = 1, bool keepdim = false);
 
 /// Batch normalisation of x (N, C), (N, C, L) or (N, C, H, W) over every axis but the channel
