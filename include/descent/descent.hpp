@@ -17,6 +17,7 @@
 #include "descent/ops/elementwise.hpp"
 #include "descent/ops/linalg.hpp"
 #include "descent/ops/loss.hpp"
+#include "descent/ops/norm.hpp"
 #include "descent/ops/pool.hpp"
 #include "descent/ops/reduce.hpp"
 #include "descent/ops/resample.hpp"

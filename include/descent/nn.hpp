@@ -7,6 +7,7 @@
 #include "descent/nn/linear.hpp"
 #include "descent/nn/loss.hpp"
 #include "descent/nn/module.hpp"
+#include "descent/nn/norm.hpp"
 #include "descent/nn/pool.hpp"
 #include "descent/nn/sequential.hpp"
 #include "descent/nn/upsample.hpp"

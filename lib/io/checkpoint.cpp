@@ -356,16 +356,16 @@ NpzReader open_npz(std::string_view bytes, const std::string& name) {
 
 // --- modules -------------------------------------------------------------------------------
 
-void save(const nn::Module& module, const std::filesystem::path& path) { write_npz(module.named_parameters(), path); }
+void save(const nn::Module& module, const std::filesystem::path& path) { write_npz(module.state_dict(), path); }
 
 namespace {
 
-/// Copies the arrays of `archive` into the parameters of `module`, once every header fits and
+/// Copies the arrays of `archive` into the parameters and buffers of `module`, once every header fits and
 /// every array has been read: a failed load changes nothing.
 void load_arrays(nn::Module& module, const NpzReader& archive) {
   std::unordered_map<std::string, const NpzReader::Array*> by_name;
   for (const auto& array : archive.arrays()) by_name.emplace(array.name, &array);
-  auto params = module.named_parameters();
+  auto params = module.state_dict();
 
   std::vector<std::string> missing, unexpected, problems;
   std::unordered_set<std::string> known;

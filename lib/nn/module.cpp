@@ -17,35 +17,76 @@ Tensor Module::operator()(const Tensor& input) {
 
 std::string Module::describe() const { return "Module"; }
 
+void Module::check_name_free(const char* op, const std::string& name) const {
+  const auto taken = [&](const auto& named) {
+    for (const auto& [existing, _] : named)
+      if (existing == name) return true;
+    return false;
+  };
+  DESCENT_CHECK(!taken(parameters_), op, "a parameter named \"", name, "\" exists already");
+  DESCENT_CHECK(!taken(buffers_), op, "a buffer named \"", name, "\" exists already");
+  DESCENT_CHECK(!taken(children_), op, "a module named \"", name, "\" exists already");
+}
+
 Tensor Module::register_parameter(std::string name, Tensor value) {
   DESCENT_CHECK(value.defined(), "register_parameter", "parameter \"", name, "\" is undefined");
-  for (const auto& [existing, _] : parameters_)
-    DESCENT_CHECK(existing != name, "register_parameter", "a parameter named \"", name, "\" exists already");
+  check_name_free("register_parameter", name);
   if (!value.is_leaf()) value = value.detach();
   value.requires_grad_();
   parameters_.emplace_back(std::move(name), value);
   return value;
 }
 
+Tensor Module::register_buffer(std::string name, Tensor value) {
+  DESCENT_CHECK(value.defined(), "register_buffer", "buffer \"", name, "\" is undefined");
+  check_name_free("register_buffer", name);
+  if (value.requires_grad()) value = value.detach();
+  buffers_.emplace_back(std::move(name), value);
+  return value;
+}
+
 void Module::add_child(std::string name, std::shared_ptr<Module> module) {
   DESCENT_CHECK(module != nullptr, "register_module", "module \"", name, "\" is null");
-  for (const auto& [existing, _] : children_)
-    DESCENT_CHECK(existing != name, "register_module", "a module named \"", name, "\" exists already");
+  check_name_free("register_module", name);
   children_.emplace_back(std::move(name), std::move(module));
 }
 
-std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
-  std::vector<std::pair<std::string, Tensor>> out(parameters_.begin(), parameters_.end());
-  for (const auto& [prefix, child] : children_)
-    for (auto& [name, p] : child->named_parameters()) out.emplace_back(prefix + "." + name, p);
+namespace {
+/// `own` followed by each child's `of(child)`, the child's names prefixed with "<child>.".
+template <class Of>
+std::vector<std::pair<std::string, Tensor>> with_children(
+    std::vector<std::pair<std::string, Tensor>> out,
+    const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children, Of of) {
+  for (const auto& [prefix, child] : children)
+    for (auto& [name, t] : of(*child)) out.emplace_back(prefix + "." + name, t);
   return out;
 }
 
-std::vector<Tensor> Module::parameters() const {
+std::vector<Tensor> values_of(const std::vector<std::pair<std::string, Tensor>>& named) {
   std::vector<Tensor> out;
-  for (auto& [_, p] : named_parameters()) out.push_back(p);
+  for (const auto& [_, t] : named) out.push_back(t);
   return out;
 }
+}  // namespace
+
+std::vector<std::pair<std::string, Tensor>> Module::named_buffers() const {
+  return with_children({buffers_.begin(), buffers_.end()}, children_, [](const Module& m) { return m.named_buffers(); });
+}
+
+std::vector<Tensor> Module::buffers() const { return values_of(named_buffers()); }
+
+std::vector<std::pair<std::string, Tensor>> Module::state_dict() const {
+  std::vector<std::pair<std::string, Tensor>> own(parameters_.begin(), parameters_.end());
+  own.insert(own.end(), buffers_.begin(), buffers_.end());
+  return with_children(std::move(own), children_, [](const Module& m) { return m.state_dict(); });
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_parameters() const {
+  return with_children({parameters_.begin(), parameters_.end()}, children_,
+                       [](const Module& m) { return m.named_parameters(); });
+}
+
+std::vector<Tensor> Module::parameters() const { return values_of(named_parameters()); }
 
 std::size_t Module::num_parameters() const {
   std::size_t n = 0;
@@ -65,6 +106,8 @@ void Module::train(bool on) {
 void Module::to(Dtype dtype) {
   for (auto& p : parameters())
     if (p.dtype() != dtype) p.set_data(p.detach().to(dtype));
+  for (auto& b : buffers())
+    if (is_floating(b.dtype()) && b.dtype() != dtype) b.set_data(b.to(dtype));
 }
 
 namespace {

@@ -179,6 +179,25 @@ void linear_fwd_bwd(benchmark::State& state) {
 }
 BENCHMARK(linear_fwd_bwd)->UseRealTime();
 
+// --- BatchNorm2d in training on the W5 shapes, forward / forward + backward ---------------------
+// items = elements of x; bytes: the forward reads x twice (statistics, then normalising) and writes y.
+void batch_norm_2d(benchmark::State& state, Shape shape, bool backward) {
+  const std::size_t c = shape[1];
+  const Tensor x = random_tensor(shape, 12).requires_grad_(backward), g = random_tensor(shape, 13);
+  const Tensor w = ones({c}).requires_grad_(backward), b = zeros({c}).requires_grad_(backward);
+  Tensor rm = zeros({c}), rv = ones({c});
+  for (auto _ : state) {
+    Tensor y = batch_norm(x, rm, rv, w, b, true);
+    if (backward) benchmark::DoNotOptimize(autograd::grad({y}, {x, w, b}, {g}));  // no .grad() accumulation
+    benchmark::DoNotOptimize(y);
+  }
+  set_rates(state, double(x.numel()), 4.0 * 3 * double(x.numel()));
+}
+BENCHMARK_CAPTURE(batch_norm_2d, fwd_128x32x28x28, Shape{128, 32, 28, 28}, false)->UseRealTime();
+BENCHMARK_CAPTURE(batch_norm_2d, fwd_bwd_128x32x28x28, Shape{128, 32, 28, 28}, true)->UseRealTime();
+BENCHMARK_CAPTURE(batch_norm_2d, fwd_128x64x14x14, Shape{128, 64, 14, 14}, false)->UseRealTime();
+BENCHMARK_CAPTURE(batch_norm_2d, fwd_bwd_128x64x14x14, Shape{128, 64, 14, 14}, true)->UseRealTime();
+
 // --- the fixed per-op floor -----------------------------------------------------------------------
 // One tiny recorded op and its backward: sum(x*y).backward() on 2-element tensors (2 ops recorded,
 // 2 backward rules run, 2 leaf gradients accumulated). items_per_second = recorded ops per second.

@@ -1,5 +1,5 @@
 #pragma once
-// Checkpoints: a model's parameters or an optimizer's state as an NPZ file (a zip of .npy arrays,
+// Checkpoints: a model's parameters and buffers or an optimizer's state as an NPZ file (a zip of .npy arrays,
 // what numpy.savez writes), so that training can stop and resume exactly:
 //
 //   io::save(model, "model.npz");         // numpy.load("model.npz")["0.weight"] reads it
@@ -8,8 +8,9 @@
 //   io::load(model, "model.npz");         // also reads numpy.savez / numpy.savez_compressed files
 //   io::load(opt, "adam.npz");
 //
-// A model's arrays are named after its dotted parameter names ("0.weight", "encoder.fc.bias"); an
-// optimizer's after Optimizer::state_tensors() ("group0.lr", "group0.param1.exp_avg").
+// A model's arrays are named and ordered as PyTorch's state_dict (Module::state_dict(): "0.weight",
+// "1.running_mean", "1.num_batches_tracked" as int64), so numpy.savez({k: v.numpy() for k, v in
+// model.state_dict().items()}) writes a file that loads; an optimizer's after Optimizer::state_tensors() ("group0.lr", "group0.param1.exp_avg").
 //
 // Both stream one array at a time between the tensors and the file: saving needs no memory for the
 // archive, loading one model's worth (new tensors, copied in once every array has been read).
@@ -33,9 +34,9 @@ class Optimizer;
 
 namespace descent::io {
 
-/// Writes every parameter of `module` (values only, in their dtype) to `path`.
+/// Writes every parameter and buffer of `module` (values only, in their dtype) to `path`.
 void save(const nn::Module& module, const std::filesystem::path& path);
-/// Copies the arrays of `path` into the parameters of `module` (same names, shapes and dtypes).
+/// Copies the arrays of `path` into the parameters and buffers of `module` (same names, shapes and dtypes).
 void load(nn::Module& module, const std::filesystem::path& path);
 /// The same from the bytes of an NPZ archive in memory; `name` stands for the file in error messages.
 void load_from_memory(nn::Module& module, std::string_view npz, const std::string& name = "<memory>");

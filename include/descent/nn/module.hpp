@@ -1,6 +1,7 @@
 #pragma once
-// nn::Module: the base of every layer, built-in or a user's. A module registers its parameters and
-// sub-modules by name; everything else (parameters(), zero_grad(), train()/eval(), to(dtype),
+// nn::Module: the base of every layer, built-in or a user's. A module registers its parameters,
+// buffers (state that is not trained, such as BatchNorm's running statistics) and sub-modules by
+// name; everything else (parameters(), zero_grad(), train()/eval(), to(dtype),
 // summary) follows from that registry. A user's layer is written exactly like nn::Linear:
 //
 //   struct Affine : nn::Module {
@@ -41,6 +42,13 @@ class Module {
   std::vector<Tensor> parameters() const;
   /// The same with dotted names: "weight", "0.weight", "encoder.fc.bias".
   std::vector<std::pair<std::string, Tensor>> named_parameters() const;
+  /// All buffers (state saved with the model but not trained: never in parameters(), so no
+  /// optimizer sees them), in the same order and with the same dotted names: "1.running_mean".
+  std::vector<Tensor> buffers() const;
+  std::vector<std::pair<std::string, Tensor>> named_buffers() const;
+  /// Parameters and buffers in PyTorch's state_dict order: per module its parameters, then its
+  /// buffers, then each sub-module's. What io::save writes.
+  std::vector<std::pair<std::string, Tensor>> state_dict() const;
   /// Direct sub-modules with their names.
   const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& named_children() const { return children_; }
   /// Total number of parameter elements.
@@ -52,7 +60,8 @@ class Module {
   void train(bool on = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }
-  /// Converts every parameter to `dtype` in place: handles held elsewhere (an optimizer's) see the change.
+  /// Converts every parameter and floating buffer to `dtype` in place (integer buffers such as
+  /// num_batches_tracked stay, as in PyTorch): handles held elsewhere (an optimizer's) see the change.
   void to(Dtype dtype);
 
   /// A table of the layers (name, type, output shape when `input_shape` is given, parameter count),
@@ -62,6 +71,9 @@ class Module {
  protected:
   /// Registers a parameter (it will require grad) and returns its handle.
   Tensor register_parameter(std::string name, Tensor value);
+  /// Registers a buffer (it does not require grad) and returns its handle. Its name must differ from
+  /// every parameter's, buffer's and sub-module's of this module.
+  Tensor register_buffer(std::string name, Tensor value);
   /// Registers a sub-module and returns it.
   template <class M> std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> module) {
     add_child(std::move(name), module);
@@ -70,7 +82,11 @@ class Module {
   void add_child(std::string name, std::shared_ptr<Module> module);
 
  private:
+  /// Throws unless `name` is free among this module's parameters, buffers and sub-modules.
+  void check_name_free(const char* op, const std::string& name) const;
+
   std::vector<std::pair<std::string, Tensor>> parameters_;
+  std::vector<std::pair<std::string, Tensor>> buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
   Shape last_output_shape_;  // seen by the last operator() call, for summary()
