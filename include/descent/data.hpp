@@ -1,8 +1,9 @@
 #pragma once
 // The data layer (descent::data): datasets, the DataLoader, and readers for CSV, IDX (MNIST)
-// and NumPy .npy files.
+// and NumPy .npy files, and transforms (data augmentation).
 #include "descent/data/csv.hpp"
 #include "descent/data/dataloader.hpp"
 #include "descent/data/dataset.hpp"
 #include "descent/data/idx.hpp"
 #include "descent/data/npy.hpp"
+#include "descent/data/transforms.hpp"
