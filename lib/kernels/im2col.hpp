@@ -37,10 +37,11 @@ inline void valid_range(std::ptrdiff_t offset, std::size_t size, std::size_t str
   last = std::max(first, static_cast<std::size_t>(std::clamp<std::ptrdiff_t>(hi, 0, static_cast<std::ptrdiff_t>(count))));
 }
 
-/// Visits each (column row, output row y) of one image with the input row it reads (nullptr in the
-/// padding) and the valid output columns [x0, x1) with their first input column: the loop shared by
-/// im2col (copy) and col2im (accumulate).
-template <class Visit> void for_each_tap_row(const ConvGeometry& g, Visit&& visit) {
+/// Visits each (column row, output row y) of one image with where that row starts in a column
+/// matrix of row stride `ld`, whether it is inside the input, the input element its first valid
+/// output column reads and the valid output columns [x0, x1): the loop shared by im2col (copy) and
+/// col2im (accumulate).
+template <class Visit> void for_each_tap_row(const ConvGeometry& g, std::size_t ld, Visit&& visit) {
   for (std::size_t c = 0; c < g.c; ++c)
     for (std::size_t ki = 0; ki < g.kh; ++ki)
       for (std::size_t kj = 0; kj < g.kw; ++kj) {
@@ -54,15 +55,16 @@ template <class Visit> void for_each_tap_row(const ConvGeometry& g, Visit&& visi
           const bool inside = y >= y0 && y < y1 && x0 < x1;
           const std::size_t in_row = inside ? c * g.h + static_cast<std::size_t>(static_cast<std::ptrdiff_t>(y * g.sh) + off_h) : 0;
           const std::size_t in_col = inside ? static_cast<std::size_t>(static_cast<std::ptrdiff_t>(x0 * g.sw) + off_w) : 0;
-          visit(row * g.spatial() + y * g.ow, inside, in_row * g.w + in_col, x0, x1);
+          visit(row * ld + y * g.ow, inside, in_row * g.w + in_col, x0, x1);
         }
       }
 }
 
-/// col (C·kh·kw × OH·OW) = the column matrix of one image x (C×H×W).
-template <class T> void im2col(const T* __restrict x, const ConvGeometry& g, T* __restrict col) {
+/// col (C·kh·kw × OH·OW, row stride ld: images of a chunk side by side) = the column matrix of one
+/// image x (C×H×W).
+template <class T> void im2col(const T* __restrict x, const ConvGeometry& g, std::size_t ld, T* __restrict col) {
   const std::size_t sw = g.sw, ow = g.ow;
-  for_each_tap_row(g, [&](std::size_t out, bool inside, std::size_t in, std::size_t x0, std::size_t x1) {
+  for_each_tap_row(g, ld, [&](std::size_t out, bool inside, std::size_t in, std::size_t x0, std::size_t x1) {
     T* __restrict dst = col + out;
     if (!inside) {
       std::fill(dst, dst + ow, T(0));
@@ -80,9 +82,9 @@ template <class T> void im2col(const T* __restrict x, const ConvGeometry& g, T* 
 
 /// x (C×H×W) += the column matrix col folded back: each entry added to the pixel it was read from
 /// (the adjoint of im2col).
-template <class T> void col2im_add(const T* __restrict col, const ConvGeometry& g, T* __restrict x) {
+template <class T> void col2im_add(const T* __restrict col, const ConvGeometry& g, std::size_t ld, T* __restrict x) {
   const std::size_t sw = g.sw;
-  for_each_tap_row(g, [&](std::size_t out, bool inside, std::size_t in, std::size_t x0, std::size_t x1) {
+  for_each_tap_row(g, ld, [&](std::size_t out, bool inside, std::size_t in, std::size_t x0, std::size_t x1) {
     if (!inside) return;
     const T* __restrict src = col + out + x0;
     T* __restrict dst = x + in;

@@ -57,13 +57,11 @@ Tensor conv_op(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom
     const Tensor cx = detail::contiguous_values(sx.unpack()), cw = detail::contiguous_values(sw.unpack());
     Tensor dx = want_dx ? empty(input_shape(g), cx.dtype()) : Tensor();
     Tensor dw = want_dw ? empty(weight_shape(g), cx.dtype()) : Tensor();
-    Tensor db = want_db ? empty({g.o}, cx.dtype()) : Tensor();
     detail::dispatch_floating("conv2d", cx.dtype(), [&](auto e) {
       using T = decltype(e);
-      kernels::conv_backward(cx.data<T>(), cw.data<T>(), dy.data<T>(), data_or_null<T>(dx), data_or_null<T>(dw),
-                             data_or_null<T>(db), g);
+      kernels::conv_backward(cx.data<T>(), cw.data<T>(), dy.data<T>(), data_or_null<T>(dx), data_or_null<T>(dw), g);
     });
-    return Grads{dx, dw, db};
+    return Grads{dx, dw, want_db ? sum(dy, {0, 2, 3}) : Tensor()};
   });
 }
 
@@ -73,7 +71,7 @@ Tensor conv_input_grad_op(const Tensor& dy, const Tensor& w, const ConvGeometry&
   Tensor dx = empty(input_shape(g), dy.dtype());
   detail::dispatch_floating("conv_transpose2d", dy.dtype(), [&](auto e) {
     using T = decltype(e);
-    kernels::conv_input_grad(cdy.data<T>(), cw.data<T>(), dx.data<T>(), g);
+    kernels::conv_backward<T>(nullptr, cw.data<T>(), cdy.data<T>(), dx.data<T>(), nullptr, g);
   });
   const bool want_dy = wants(dy), want_dw = wants(w);
   return record("conv_transpose2d", dx, {dy, w},
@@ -89,7 +87,7 @@ Tensor conv_weight_grad_op(const Tensor& x, const Tensor& dy, const ConvGeometry
   Tensor dw = empty(weight_shape(g), x.dtype());
   detail::dispatch_floating("conv2d_weight_grad", x.dtype(), [&](auto e) {
     using T = decltype(e);
-    kernels::conv_weight_grad(cx.data<T>(), cdy.data<T>(), dw.data<T>(), g);
+    kernels::conv_backward<T>(cx.data<T>(), nullptr, cdy.data<T>(), nullptr, dw.data<T>(), g);
   });
   const bool want_dx = wants(x), want_dy = wants(dy);
   return record("conv2d_weight_grad", dw, {x, dy},
