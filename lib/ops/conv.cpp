@@ -124,6 +124,10 @@ void check_bias(const Shown& s, const Tensor& bias, std::size_t channels) {
                 channels, ",) for weight ", to_string(s.weight), ", got ", to_string(bias.shape()));
 }
 
+void check_kernel(const Shown& s, const Shape& weight) {
+  DESCENT_CHECK(weight[2] > 0 && weight[3] > 0, s.op, "weight ", to_string(s.weight), " has an empty kernel");
+}
+
 /// The output extent of one axis, or an error when the dilated kernel does not fit the padded input.
 std::size_t output_extent(const Shown& s, std::size_t in, std::size_t pad_total, std::size_t k, std::size_t stride,
                           std::size_t dilation) {
@@ -144,6 +148,7 @@ ConvGeometry conv_geometry(const Shown& s, const Shape& x, const Shape& weight, 
                 to_string(s.weight));
   DESCENT_CHECK(x[1] == weight[1] * gr, s.op, "expected input ", to_string(s.x), " to have ", weight[1] * gr,
                 " channels (weight ", to_string(s.weight), ", groups ", groups, "), got ", x[1]);
+  check_kernel(s, weight);
   ConvGeometry g;
   g.n = x[0], g.c = x[1], g.h = x[2], g.w = x[3], g.o = weight[0], g.kh = weight[2], g.kw = weight[3];
   g.sh = std::size_t(stride.h), g.sw = std::size_t(stride.w), g.dh = std::size_t(dilation.h);
@@ -241,10 +246,13 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
   g.n = xb.size(0), g.o = w[0], g.oh = xb.size(2), g.ow = xb.size(3), g.c = w[1] * gr, g.kh = w[2], g.kw = w[3];
   g.sh = std::size_t(stride.h), g.sw = std::size_t(stride.w), g.ph = std::size_t(padding.h);
   g.pw = std::size_t(padding.w), g.dh = std::size_t(dilation.h), g.dw = std::size_t(dilation.w), g.groups = gr;
+  check_kernel(s, w);
   const auto extent = [&](std::size_t in, std::size_t st, std::size_t pad, std::size_t k, std::size_t d,
                           std::ptrdiff_t out_pad) {
-    const auto out = static_cast<std::ptrdiff_t>((in - 1) * st + d * (k - 1) + 1) + out_pad - 2 * static_cast<std::ptrdiff_t>(pad);
-    DESCENT_CHECK(in > 0 && out > 0, s.op, "input ", to_string(x.shape()), " with weight ", to_string(w),
+    const auto out = in == 0 ? 0
+                             : static_cast<std::ptrdiff_t>((in - 1) * st + d * (k - 1) + 1) + out_pad -
+                                   2 * static_cast<std::ptrdiff_t>(pad);
+    DESCENT_CHECK(out > 0, s.op, "input ", to_string(x.shape()), " with weight ", to_string(w),
                   ", padding ", s.pair(padding.h, padding.w), " gives an empty output (size ", out, ")");
     return static_cast<std::size_t>(out);
   };

@@ -174,6 +174,11 @@ BOOST_AUTO_TEST_CASE(bad_input_names_the_op_and_the_shapes) {
   check_error([&] { conv2d(x, w, {}, 1, -1); }, "conv2d: padding must be non-negative, got (-1, -1)");
   check_error([&] { conv2d(x, w, {}, 1, 0, 1, 0); }, "conv2d: groups must be positive, got 0");
   check_error([&] { conv2d(x.to(float64), w); }, "conv2d: dtype mismatch");
+  check_error([&] { conv2d(x, zeros({4, 3, 0, 3})); }, "conv2d: weight (4,3,0,3) has an empty kernel");
+  check_error([&] { conv_transpose2d(zeros({1, 4, 3, 3}), zeros({4, 2, 3, 0})); },
+              "conv_transpose2d: weight (4,2,3,0) has an empty kernel");
+  check_error([&] { conv_transpose2d(zeros({1, 4, 0, 3}), zeros({4, 2, 3, 3})); },
+              "conv_transpose2d: input (1,4,0,3) with weight (4,2,3,3), padding (0, 0) gives an empty output (size 0)");
   check_error([&] { conv2d(zeros({2, 3, 5, 5}, int64), zeros({4, 3, 3, 3}, int64)); }, "conv2d: expected a float32 or float64");
 
   check_error([&] { conv1d(zeros({2, 3, 4}), zeros({2, 3, 5})); },
