@@ -2,7 +2,8 @@
 // Convolutions with PyTorch's functional signatures (torch.nn.functional.conv1d / conv2d /
 // conv_transpose2d): weights (out, in/groups, kh, kw) for a convolution and (in, out/groups, kh, kw)
 // for a transposed one; inputs batched (N, C, H, W) or unbatched (C, H, W) (1-D: (N, C, L) or (C, L)).
-// Computed as im2col + one GEMM per image and group; every backward rule is differentiable again.
+// Computed as im2col + one GEMM per image (or chunk of small images) and group; every backward rule
+// is differentiable again.
 #include <cstddef>
 #include <string>
 #include <utility>
