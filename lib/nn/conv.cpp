@@ -1,5 +1,6 @@
 #include "descent/nn/conv.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <string>
