@@ -1,6 +1,7 @@
 #pragma once
 // Layers, initialisers and losses.
 #include "descent/nn/activation.hpp"
+#include "descent/nn/conv.hpp"
 #include "descent/nn/dropout.hpp"
 #include "descent/nn/flatten.hpp"
 #include "descent/nn/init.hpp"
