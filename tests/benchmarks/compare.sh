@@ -4,13 +4,14 @@
 # medians and ratios (throughput ratio descent/libtorch: above 1 means descent is faster).
 #
 #   tests/benchmarks/compare.sh [RUNS]           RUNS per side and workload (default 5)
-#   ONLY="W1 W3" tests/benchmarks/compare.sh 3   a subset of PEAK W1 W2 W3 W4
+#   ONLY="W1 W3" tests/benchmarks/compare.sh 3   a subset of PEAK W1 W2 W3 W4 W5
 #   W2_RUNS=1 tests/benchmarks/compare.sh 3      fewer runs of the slow W2 (5 epochs each)
+#   W5_RUNS=1 tests/benchmarks/compare.sh 3      fewer runs of the slow W5 (1 CNN epoch, ~1 min)
 #
 # The baselines (LibTorch programs + peak_sgemm) come from $DESCENT_BASELINES, by default
 # ../shared/bench next to the repository. If their binaries (bin/) are missing, they are built
 # with the folder's build.sh in a copy under build-bench/baselines/. Needs Debian's libtorch-dev,
-# libopenblas-dev, zlib1g-dev and, for W2, dataset-fashion-mnist ($FMNIST_DIR overrides the folder).
+# libopenblas-dev, zlib1g-dev and, for W2 and W5, dataset-fashion-mnist ($FMNIST_DIR overrides the folder).
 # descent's programs are built in Release in build-bench/. Raw RESULT lines go to
 # build-bench/compare-<date>.log.
 set -euo pipefail
@@ -18,7 +19,8 @@ set -euo pipefail
 RUNS=${1:-5}
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: RUNS must be a positive integer, got '$RUNS'" >&2; exit 2; }
 W2_RUNS=${W2_RUNS:-$RUNS}
-ONLY=${ONLY:-PEAK W1 W2 W3 W4}
+W5_RUNS=${W5_RUNS:-$RUNS}
+ONLY=${ONLY:-PEAK W1 W2 W3 W4 W5}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BASE=${DESCENT_BASELINES:-$ROOT/../shared/bench}
 BUILD=$ROOT/build-bench
@@ -26,7 +28,7 @@ FMNIST_DIR=${FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
 export FMNIST_DIR
 
 for w in $ONLY; do
-  case $w in PEAK | W1 | W2 | W3 | W4) ;; *) echo "compare.sh: unknown workload '$w' in ONLY (PEAK W1 W2 W3 W4)" >&2; exit 2 ;; esac
+  case $w in PEAK | W1 | W2 | W3 | W4 | W5) ;; *) echo "compare.sh: unknown workload '$w' in ONLY (PEAK W1 W2 W3 W4 W5)" >&2; exit 2 ;; esac
 done
 
 # --- the baselines ---------------------------------------------------------------------------
@@ -39,7 +41,7 @@ fi
 BASE=$(cd "$BASE" && pwd)
 BIN=$BASE/bin
 have_bins() {
-  for p in w1_linreg w2_mlp_fmnist w3_overhead w4_compute peak_sgemm; do [ -x "$1/$p" ] || return 1; done
+  for p in w1_linreg w2_mlp_fmnist w3_overhead w4_compute w5_cnn_fmnist peak_sgemm; do [ -x "$1/$p" ] || return 1; done
 }
 if ! have_bins "$BIN"; then
   BIN=$BUILD/baselines/bin
@@ -65,14 +67,14 @@ echo "== building descent's benchmarks (Release) in $BUILD"
 mkdir -p "$BUILD"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DDESCENT_BUILD_SAMPLES=OFF -DDESCENT_BUILD_TESTS=ON >"$BUILD/cmake.log" 2>&1 ||
   { cat "$BUILD/cmake.log" >&2; exit 1; }
-cmake --build "$BUILD" -j2 --target bench_w1 bench_w2 bench_w3 bench_w4 >"$BUILD/build.log" 2>&1 ||
+cmake --build "$BUILD" -j2 --target bench_w1 bench_w2 bench_w3 bench_w4 bench_w5 >"$BUILD/build.log" 2>&1 ||
   { tail -40 "$BUILD/build.log" >&2; echo "compare.sh: building descent's benchmarks failed ($BUILD/build.log)" >&2; exit 1; }
 DBIN=$BUILD/tests/benchmarks
 
-if [[ " $ONLY " == *" W2 "* ]] && [ ! -f "$FMNIST_DIR/train-images-idx3-ubyte.gz" ]; then
-  echo "compare.sh: Fashion-MNIST not found in $FMNIST_DIR: W2 skipped." >&2
+if [[ " $ONLY " =~ \ W[25]\  ]] && [ ! -f "$FMNIST_DIR/train-images-idx3-ubyte.gz" ]; then
+  echo "compare.sh: Fashion-MNIST not found in $FMNIST_DIR: W2 and W5 skipped." >&2
   echo "  Install it with: apt-get install -y dataset-fashion-mnist (or set FMNIST_DIR)" >&2
-  ONLY=$(echo " $ONLY " | sed 's/ W2 / /')
+  ONLY=$(echo " $ONLY " | sed 's/ W2 / /; s/ W5 / /')
 fi
 
 TIME=/usr/bin/time
@@ -82,8 +84,9 @@ if [ ! -x $TIME ]; then
 fi
 
 declare -A LT=([PEAK]="$BIN/peak_sgemm 5" [W1]="$BIN/w1_linreg" [W2]="$BIN/w2_mlp_fmnist"
-               [W3]="$BIN/w3_overhead" [W4]="$BIN/w4_compute")
-declare -A DE=([W1]="$DBIN/bench_w1" [W2]="$DBIN/bench_w2" [W3]="$DBIN/bench_w3" [W4]="$DBIN/bench_w4")
+               [W3]="$BIN/w3_overhead" [W4]="$BIN/w4_compute" [W5]="$BIN/w5_cnn_fmnist")
+declare -A DE=([W1]="$DBIN/bench_w1" [W2]="$DBIN/bench_w2" [W3]="$DBIN/bench_w3" [W4]="$DBIN/bench_w4"
+               [W5]="$DBIN/bench_w5")
 
 LOG=$BUILD/compare-$(date +%Y%m%d-%H%M%S).log
 : >"$LOG"
@@ -104,10 +107,11 @@ run_one() {
   rm -f "$rss_file"
 }
 
-echo "== running: RUNS=$RUNS W2_RUNS=$W2_RUNS ONLY=\"$ONLY\" (baselines: $BIN)"
+echo "== running: RUNS=$RUNS W2_RUNS=$W2_RUNS W5_RUNS=$W5_RUNS ONLY=\"$ONLY\" (baselines: $BIN)"
 for w in $ONLY; do
   n=$RUNS
   [ "$w" = W2 ] && n=$W2_RUNS
+  [ "$w" = W5 ] && n=$W5_RUNS
   for r in $(seq 1 "$n"); do
     run_one "$w" libtorch "${LT[$w]}"
     [ "$w" = PEAK ] || run_one "$w" descent "${DE[$w]}"
@@ -116,7 +120,7 @@ done
 
 # --- the table ---------------------------------------------------------------------------------------
 echo
-echo "== $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-unset}; medians of $RUNS runs per side (W2: $W2_RUNS)"
+echo "== $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-unset}; medians of $RUNS runs per side (W2: $W2_RUNS, W5: $W5_RUNS)"
 echo "== raw RESULT lines: $LOG"
 awk '
 function median(list,   n, v, i, j, t) {
@@ -175,5 +179,8 @@ END {
     l = (("W4", "libtorch", "gflops") in count) ? sprintf("%.1f%%", 100 * median(vals["W4", "libtorch", "gflops"]) / p) : "-"
     printf "%-5s %-28s %14s %14s %10s  %s\n", "W4", "gflops % of PEAK 2048^3", l, sprintf("%.1f%%", 100 * d / p), "", ""
   }
+  row("W5", "samples_per_s", "rate"); row("W5", "s_per_epoch", "time")
+  row("W5", "acc_epoch1", "value"); row("W5", "acc_last", "value")
+  row("W5", "max_rss_kb", "mem", "max_rss_kb (peak RSS)")
   for (k in failed) { split(k, f, SUBSEP); printf "FAILED: %s %s (%d runs)\n", f[1], f[2], failed[k] }
 }' "$LOG"
