@@ -8,10 +8,13 @@
 # which the C++ test builds with sine_filled.
 import math
 import os
+import sys
 
-import numpy
 import torch
 from torch import nn
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from pytorch_state_dict import train_and_save  # noqa: E402
 
 
 def filled(shape, a, b, c):
@@ -28,14 +31,7 @@ model = nn.Sequential(
 opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
 images = torch.randn(16, 1, 12, 12)
 labels = torch.randint(0, 10, (16,))
-for _ in range(5):
-    opt.zero_grad()
-    nn.functional.cross_entropy(model(images), labels).backward()
-    opt.step()
-model.eval()
-here = os.path.dirname(os.path.abspath(__file__))
-numpy.savez(os.path.join(here, "..", "io", "files", "pytorch_cnn.npz"),
-            **{k: v.numpy() for k, v in model.state_dict().items()})
+train_and_save(model, opt, nn.functional.cross_entropy, images, labels, 5, "pytorch_cnn.npz")
 
 print("// Written by tests/nn/pytorch_cnn_reference.py (torch 1.13): the state_dict keys of pytorch_cnn.npz")
 print("// in order, and the model's eval-mode output (float32) on filled((3, 1, 12, 12), 1.5, 0.37, 0.2).")
