@@ -4,8 +4,9 @@
 // epochs (CosineAnnealingLR); the training images are augmented each time they are read (a random
 // 28×28 crop of the image padded by 2, and a horizontal flip half of the time).
 //
-//   cnn_fashion_mnist [--data-dir DIR] [--epochs N] [--batch-size N] [--lr X] [--momentum X] [--seed N] [--limit N]
-//                     [--plot FILE.svg] [--save FILE.npz] [--load FILE.npz]
+//   cnn_fashion_mnist [--data-dir DIR] [--epochs N] [--batch-size N] [--lr X] [--momentum X]
+//                     [--weight-decay X] [--dropout P] [--seed N] [--limit N] [--plot FILE.svg]
+//                     [--save FILE.npz] [--load FILE.npz]
 //
 // The data is read from /usr/share/datasets/fashion-mnist/ (Debian's dataset-fashion-mnist), the
 // four IDX files as gzip or plain. Prints one line per epoch; the last line is machine-readable:
@@ -25,9 +26,12 @@ int main(int argc, char** argv) try {
   const char* program = "cnn_fashion_mnist";
   Settings defaults;
   defaults.epochs = 15;
+  defaults.weight_decay = 5e-4;
+  defaults.dropout = 0.25;
   const Settings s = parse(argc, argv, program,
-                           "[--data-dir DIR] [--epochs N] [--batch-size N] [--lr X] [--momentum X] [--seed N] "
-                           "[--limit N] [--plot FILE.svg] [--save FILE.npz] [--load FILE.npz]",
+                           "[--data-dir DIR] [--epochs N] [--batch-size N] [--lr X] [--momentum X] "
+                           "[--weight-decay X] [--dropout P] [--seed N] [--limit N] [--plot FILE.svg] "
+                           "[--save FILE.npz] [--load FILE.npz]",
                            defaults);
   auto [train_x, train_y] = load(program, s.data_dir, "train", s.limit, {1, 28, 28});
   auto [test_x, test_y] = load(program, s.data_dir, "t10k", s.limit, {1, 28, 28});
@@ -37,14 +41,15 @@ int main(int argc, char** argv) try {
   Generator gen(s.seed);
   nn::Sequential net(nn::Conv2d(1, 32, 3, {.padding = 1}, gen), nn::BatchNorm2d(32), nn::ReLU(), nn::MaxPool2d(2),
                      nn::Conv2d(32, 64, 3, {.padding = 1}, gen), nn::BatchNorm2d(64), nn::ReLU(), nn::MaxPool2d(2),
-                     nn::Flatten(), nn::Linear(3136, 128, {}, gen), nn::ReLU(), nn::Dropout(0.25, gen),
+                     nn::Flatten(), nn::Linear(3136, 128, {}, gen), nn::ReLU(), nn::Dropout(s.dropout, gen),
                      nn::Linear(128, 10, {}, gen));
   if (!s.load.empty()) {
     io::load(net, s.load);
     std::printf("loaded %s\n", s.load.c_str());
   }
   std::printf("%s", net.summary({s.batch_size, 1, 28, 28}).c_str());
-  optim::SGD opt(net.parameters(), {.lr = s.lr, .momentum = s.momentum, .weight_decay = 5e-4, .nesterov = true});
+  optim::SGD opt(net.parameters(),
+                 {.lr = s.lr, .momentum = s.momentum, .weight_decay = s.weight_decay, .nesterov = true});
   optim::CosineAnnealingLR schedule(opt, std::max(s.epochs, 1));
   // Fresh crops and flips of every training image at each epoch; the test images as they are.
   auto augmented = std::make_shared<data::TransformDataset>(
