@@ -1,8 +1,9 @@
 // A CNN on Fashion-MNIST: two Conv2d(3×3, padding 1) + BatchNorm2d + ReLU + MaxPool2d(2) blocks
-// (32 and 64 channels), then Linear(3136, 128) + ReLU, Dropout and Linear(128, 10). Cross-entropy,
-// SGD with Nesterov momentum 0.9 and weight decay, the learning rate annealed along a cosine over the
-// epochs (CosineAnnealingLR); the training images are augmented each time they are read (a random
-// 28×28 crop of the image padded by 2, and a horizontal flip half of the time).
+// (32 and 64 channels), then Linear(3136, 128) + ReLU, Dropout (--dropout, 0 by default) and
+// Linear(128, 10). Cross-entropy, SGD with Nesterov momentum 0.9 (--weight-decay, 0 by default: with
+// 5e-4 and dropout 0.25 it reached 91.8% instead of 92.1% in 15 epochs), the learning rate annealed
+// along a cosine over the epochs (CosineAnnealingLR); the training images are augmented each time
+// they are read (a random 28×28 crop of the image padded by 2, and a horizontal flip half of the time).
 //
 //   cnn_fashion_mnist [--data-dir DIR] [--epochs N] [--batch-size N] [--lr X] [--momentum X]
 //                     [--weight-decay X] [--dropout P] [--seed N] [--limit N] [--plot FILE.svg]
@@ -26,8 +27,6 @@ int main(int argc, char** argv) try {
   const char* program = "cnn_fashion_mnist";
   Settings defaults;
   defaults.epochs = 15;
-  defaults.weight_decay = 5e-4;
-  defaults.dropout = 0.25;
   const Settings s = parse(argc, argv, program,
                            "[--data-dir DIR] [--epochs N] [--batch-size N] [--lr X] [--momentum X] "
                            "[--weight-decay X] [--dropout P] [--seed N] [--limit N] [--plot FILE.svg] "
