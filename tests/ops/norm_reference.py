@@ -7,9 +7,12 @@
 #   filled(shape, a, b, c)[k] = a·sin(b·k + c); the upstream gradient is cos(0.37·k).
 import math
 import os
+import sys
 
-import numpy
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from pytorch_state_dict import train_and_save  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
 
@@ -135,14 +138,7 @@ model = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.BatchNorm1d(6), torc
 opt = torch.optim.SGD(model.parameters(), lr=0.1)
 inputs = filled((16, 4), 1.0, 0.9, 0.1).float()
 targets = filled((16, 3), 1.0, 0.3, 0.7).float()
-for _ in range(5):
-    opt.zero_grad()
-    torch.nn.functional.mse_loss(model(inputs), targets).backward()
-    opt.step()
-model.eval()
-here = os.path.dirname(os.path.abspath(__file__))
-numpy.savez(os.path.join(here, "..", "io", "files", "pytorch_norm_mlp.npz"),
-            **{k: v.numpy() for k, v in model.state_dict().items()})
+train_and_save(model, opt, torch.nn.functional.mse_loss, inputs, targets, 5, "pytorch_norm_mlp.npz")
 print("// pytorch_norm_mlp.npz: Sequential(Linear(4, 6), BatchNorm1d(6), ReLU(), Linear(6, 8), LayerNorm(8),")
 print("// GroupNorm(2, 8), Linear(8, 3)) in float32, 5 SGD steps (lr 0.1) of mse_loss on filled((16, 4), 1, 0.9, 0.1)")
 print("// against filled((16, 3), 1, 0.3, 0.7); its state_dict keys in order, and its eval output on")

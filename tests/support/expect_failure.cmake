@@ -1,16 +1,8 @@
 # Passes only when a command fails (non-zero exit) with a message matching EXPECT on stderr: for
 # samples that must stop with a clear error (PASS_REGULAR_EXPRESSION alone ignores the exit code).
 #   cmake -DEXPECT=<regular expression> -P expect_failure.cmake -- <program> <arguments>...
-math(EXPR last "${CMAKE_ARGC} - 1")
-set(command)
-foreach(i RANGE ${last})
-  if(dashes_seen)
-    list(APPEND command "${CMAKE_ARGV${i}}")
-  elseif(CMAKE_ARGV${i} STREQUAL "--")
-    set(dashes_seen TRUE)
-  endif()
-endforeach()
-execute_process(COMMAND ${command} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
+include(${CMAKE_CURRENT_LIST_DIR}/arguments_after_dashes.cmake)
+execute_process(COMMAND ${arguments} RESULT_VARIABLE code OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(code EQUAL 0)
   message(FATAL_ERROR "expected a failure, but it exited with 0:\n${out}${err}")
 endif()

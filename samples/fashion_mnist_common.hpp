@@ -1,0 +1,161 @@
+#pragma once
+// What the two Fashion-MNIST samples (fashion_mnist, cnn_fashion_mnist) share: their flags, reading
+// the dataset, and the training loop that prints a line per epoch and draws the curves.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "descent/descent.hpp"
+#include "descent/plot/plot.hpp"
+
+namespace fashion_mnist {
+
+using namespace descent;
+namespace fs = std::filesystem;
+
+struct Settings {
+  fs::path data_dir = "/usr/share/datasets/fashion-mnist";
+  int epochs = 10;
+  std::size_t batch_size = 128;
+  double lr = 0.05;
+  double momentum = 0.9;
+  double weight_decay = 0;
+  double dropout = 0;  // before the last layer, where a sample has one
+  std::uint64_t seed = 0;
+  std::size_t limit = 0;  // 0: every image
+  fs::path plot;          // an SVG file for the curves
+  fs::path save, load;    // model checkpoints (.npz)
+};
+
+[[noreturn]] inline void usage(const char* program, const std::string& flags, const std::string& problem) {
+  std::fprintf(stderr, "%s: %s\nusage: %s %s\n", program, problem.c_str(), program, flags.c_str());
+  std::exit(2);
+}
+
+/// The flags of `s` that appear in `flags` (the usage line, e.g. "[--epochs N] [--lr X]"); others are errors.
+inline Settings parse(int argc, char** argv, const char* program, const std::string& flags, Settings s) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string flag = argv[i];
+    if (flags.find("[" + flag + " ") == std::string::npos) usage(program, flags, "unknown option " + flag);
+    if (i + 1 >= argc) usage(program, flags, "missing value after " + flag);
+    const std::string value = argv[++i];
+    char* end = nullptr;
+    auto integer = [&](long least) {
+      const long n = std::strtol(value.c_str(), &end, 10);
+      if (value.empty() || *end || n < least)
+        usage(program, flags, flag + (least == 0 ? " must be a non-negative integer" : " must be a positive integer"));
+      return n;
+    };
+    if (flag == "--data-dir") s.data_dir = value;
+    else if (flag == "--plot") s.plot = value;
+    else if (flag == "--save") s.save = value;
+    else if (flag == "--load") s.load = value;
+    else if (flag == "--epochs") s.epochs = static_cast<int>(integer(0));
+    else if (flag == "--batch-size") s.batch_size = static_cast<std::size_t>(integer(1));
+    else if (flag == "--limit") s.limit = static_cast<std::size_t>(integer(1));
+    else if (flag == "--seed") s.seed = static_cast<std::uint64_t>(integer(0));
+    else {  // --lr, --momentum, --weight-decay, --dropout
+      const double v = std::strtod(value.c_str(), &end);
+      if (value.empty() || *end || !(v >= 0)) usage(program, flags, flag + " must be a non-negative number");
+      (flag == "--lr" ? s.lr : flag == "--momentum" ? s.momentum : flag == "--weight-decay" ? s.weight_decay : s.dropout) =
+          v;
+    }
+  }
+  return s;
+}
+
+/// One of the dataset's files, gzip or plain.
+inline fs::path find(const char* program, const fs::path& dir, const std::string& name) {
+  for (const auto& candidate : {dir / (name + ".gz"), dir / name})
+    if (fs::exists(candidate)) return candidate;
+  std::fprintf(stderr,
+               "%s: %s not found in %s\n  Install Debian's dataset-fashion-mnist (apt-get install "
+               "dataset-fashion-mnist) or point --data-dir at a folder with the four IDX files.\n",
+               program, name.c_str(), dir.c_str());
+  std::exit(1);
+}
+
+/// Images as float32 in [0, 1], each of `image_shape` (e.g. {784} or {1, 28, 28}), and labels as
+/// int64 (N,); the first `limit` only if not 0.
+inline std::pair<Tensor, Tensor> load(const char* program, const fs::path& dir, const std::string& prefix,
+                                      std::size_t limit, const std::vector<std::ptrdiff_t>& image_shape) {
+  Tensor images = data::read_idx(find(program, dir, prefix + "-images-idx3-ubyte"), float32);
+  Tensor labels = data::read_idx(find(program, dir, prefix + "-labels-idx1-ubyte"), int64);
+  if (limit != 0 && limit < images.size(0)) {
+    images = narrow(images, 0, 0, limit).contiguous();
+    labels = narrow(labels, 0, 0, limit).contiguous();
+  }
+  images.div_(255.0);  // in place: a scaled copy would double the dataset's memory
+  std::vector<std::ptrdiff_t> shape{static_cast<std::ptrdiff_t>(images.size(0))};
+  shape.insert(shape.end(), image_shape.begin(), image_shape.end());
+  return {reshape(images, shape), labels};
+}
+
+inline std::size_t correct(const Tensor& logits, const Tensor& labels) {
+  return static_cast<std::size_t>(sum(eq(argmax(logits, 1), labels)).item<std::int64_t>());
+}
+
+/// In eval mode, `chunk` images at a time; leaves the net in training mode.
+inline double accuracy(nn::Module& net, const Tensor& images, const Tensor& labels, std::size_t chunk = 1000) {
+  NoGradGuard no_grad;
+  net.eval();
+  std::size_t right = 0;
+  const std::size_t n = images.size(0);
+  for (std::size_t start = 0; start < n; start += chunk) {
+    const std::size_t len = std::min(chunk, n - start);
+    right += correct(net(narrow(images, 0, static_cast<std::ptrdiff_t>(start), len)),
+                     narrow(labels, 0, static_cast<std::ptrdiff_t>(start), len));
+  }
+  net.train();
+  return static_cast<double>(right) / static_cast<double>(n);
+}
+
+/// s.epochs epochs of cross-entropy training, the scheduler stepped after each, a line printed per
+/// epoch; then the curves drawn into s.plot and the model saved to s.save if given, and the last
+/// line printed: test_accuracy=<a> epochs=<n> seconds=<s> (with s.epochs 0, the net as it is).
+inline void run_training(nn::Module& net, optim::Optimizer& opt, optim::LRScheduler& schedule, data::DataLoader& loader,
+                         const Tensor& test_x, const Tensor& test_y, const Settings& s, const std::string& title) {
+  using clock = std::chrono::steady_clock;
+  const auto start = clock::now();
+  double test_acc = s.epochs == 0 ? accuracy(net, test_x, test_y) : 0;
+  std::vector<double> train_losses, train_accuracies, test_accuracies;  // per epoch, for --plot
+  for (int epoch = 1; epoch <= s.epochs; ++epoch) {
+    const auto epoch_start = clock::now();
+    double loss_sum = 0;
+    std::size_t seen = 0, right = 0;
+    for (const data::Batch& batch : loader) {
+      Tensor logits = net(batch.inputs);
+      Tensor loss = nn::cross_entropy(logits, batch.targets);
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+      const std::size_t n = batch.inputs.size(0);
+      loss_sum += loss.item() * static_cast<double>(n);
+      right += correct(logits.detach(), batch.targets);
+      seen += n;
+    }
+    const double seconds = std::chrono::duration<double>(clock::now() - epoch_start).count();
+    schedule.step();
+    test_acc = accuracy(net, test_x, test_y);
+    std::printf("epoch %2d  loss %.4f  train_accuracy %.4f  test_accuracy %.4f  %.2fs\n", epoch,
+                loss_sum / static_cast<double>(seen), static_cast<double>(right) / static_cast<double>(seen), test_acc,
+                seconds);
+    std::fflush(stdout);
+    train_losses.push_back(loss_sum / static_cast<double>(seen));
+    train_accuracies.push_back(static_cast<double>(right) / static_cast<double>(seen));
+    test_accuracies.push_back(test_acc);
+  }
+  if (!s.plot.empty())
+    plot::curves({{"train loss", train_losses}, {"train accuracy", train_accuracies}, {"test accuracy", test_accuracies}},
+                 title, s.plot);
+  if (!s.save.empty()) io::save(net, s.save);
+  const double total = std::chrono::duration<double>(clock::now() - start).count();
+  std::printf("test_accuracy=%.4f epochs=%d seconds=%.2f\n", test_acc, s.epochs, total);
+}
+
+}  // namespace fashion_mnist

@@ -1,0 +1,10 @@
+# For the cmake -P scripts run as tests: sets `arguments` to the script's arguments after "--".
+math(EXPR last "${CMAKE_ARGC} - 1")
+set(arguments)
+foreach(i RANGE ${last})
+  if(dashes_seen)
+    list(APPEND arguments "${CMAKE_ARGV${i}}")
+  elseif(CMAKE_ARGV${i} STREQUAL "--")
+    set(dashes_seen TRUE)
+  endif()
+endforeach()
