@@ -60,9 +60,42 @@ template <class Visit> void for_each_tap_row(const ConvGeometry& g, std::size_t 
       }
 }
 
+/// Whether each tap's column row is the image plane shifted by a constant: stride 1 and an output
+/// as wide as the input (e.g. padding "same"), so that a tap row is one contiguous copy.
+inline bool shifted_planes(const ConvGeometry& g) { return g.sh == 1 && g.sw == 1 && g.ow == g.w; }
+
+/// im2col for shifted_planes geometries: per tap, one copy of the valid block of the plane (rows
+/// [y0, y1), whose column gaps x < x0 and x >= x1 are read from the neighbouring input row and then
+/// zeroed), zeros above and below. The block's reads stay inside the plane.
+template <class T> void im2col_shifted(const T* __restrict x, const ConvGeometry& g, std::size_t ld, T* __restrict col) {
+  const std::size_t ow = g.ow, sp = g.spatial();
+  for (std::size_t c = 0; c < g.c; ++c)
+    for (std::size_t ki = 0; ki < g.kh; ++ki)
+      for (std::size_t kj = 0; kj < g.kw; ++kj) {
+        const std::ptrdiff_t off_h = static_cast<std::ptrdiff_t>(ki * g.dh) - static_cast<std::ptrdiff_t>(g.ph);
+        const std::ptrdiff_t off_w = static_cast<std::ptrdiff_t>(kj * g.dw) - static_cast<std::ptrdiff_t>(g.pw);
+        std::size_t y0, y1, x0, x1;
+        valid_range(off_h, g.h, 1, g.oh, y0, y1);
+        valid_range(off_w, g.w, 1, ow, x0, x1);
+        T* __restrict dst = col + ((c * g.kh + ki) * g.kw + kj) * ld;
+        if (y0 >= y1 || x0 >= x1) {
+          std::fill(dst, dst + sp, T(0));
+          continue;
+        }
+        const std::size_t k0 = y0 * ow + x0, k1 = (y1 - 1) * ow + x1;  // the valid block [k0, k1)
+        const T* src = x + c * g.h * g.w + (off_h * static_cast<std::ptrdiff_t>(g.w) + off_w);
+        std::fill(dst, dst + k0, T(0));
+        std::copy(src + k0, src + k1, dst + k0);
+        std::fill(dst + k1, dst + sp, T(0));
+        if (x0 > 0 || x1 < ow)  // the gaps between valid rows
+          for (std::size_t y = y0; y + 1 < y1; ++y) std::fill(dst + y * ow + x1, dst + (y + 1) * ow + x0, T(0));
+      }
+}
+
 /// col (C·kh·kw × OH·OW, row stride ld: images of a chunk side by side) = the column matrix of one
 /// image x (C×H×W).
 template <class T> void im2col(const T* __restrict x, const ConvGeometry& g, std::size_t ld, T* __restrict col) {
+  if (shifted_planes(g)) return im2col_shifted(x, g, ld, col);
   const std::size_t sw = g.sw, ow = g.ow;
   for_each_tap_row(g, ld, [&](std::size_t out, bool inside, std::size_t in, std::size_t x0, std::size_t x1) {
     T* __restrict dst = col + out;
@@ -88,7 +121,10 @@ template <class T> void col2im_add(const T* __restrict col, const ConvGeometry& 
     if (!inside) return;
     const T* __restrict src = col + out + x0;
     T* __restrict dst = x + in;
-    for (std::size_t i = 0; i < x1 - x0; ++i) dst[i * sw] += src[i];
+    if (sw == 1)
+      for (std::size_t i = 0; i < x1 - x0; ++i) dst[i] += src[i];
+    else
+      for (std::size_t i = 0; i < x1 - x0; ++i) dst[i * sw] += src[i];
   });
 }
 

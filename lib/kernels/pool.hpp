@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 namespace descent::kernels {
 
@@ -58,43 +59,99 @@ struct PoolGeometry {
   std::size_t out_plane() const { return h.out * w.out; }
 };
 
+/// The windows of every output position along one axis, computed once per call into a reused
+/// per-thread buffer (slot 0 for h, 1 for w): Window::at's arithmetic stays out of the inner loops.
+inline const Window* axis_windows(const PoolAxis& a, int slot) {
+  thread_local std::vector<Window> cache[2];
+  std::vector<Window>& ws = cache[slot];
+  ws.resize(a.out);
+  for (std::size_t o = 0; o < a.out; ++o) ws[o] = a.at(o);
+  return ws.data();
+}
+
 /// Calls visit(plane, window along h, window along w) for every output position in row-major order.
 template <class Visit> void for_each_window(const PoolGeometry& g, Visit visit) {
+  const Window* hs = axis_windows(g.h, 0);
+  const Window* ws = axis_windows(g.w, 1);
   for (std::size_t p = 0; p < g.planes; ++p)
-    for (std::size_t oh = 0; oh < g.h.out; ++oh) {
-      const Window wh = g.h.at(oh);
-      for (std::size_t ow = 0; ow < g.w.out; ++ow) visit(p, wh, g.w.at(ow));
-    }
+    for (std::size_t oh = 0; oh < g.h.out; ++oh)
+      for (std::size_t ow = 0; ow < g.w.out; ++ow) visit(p, hs[oh], ws[ow]);
+}
+
+/// Whether the windows along an axis are 2 adjacent taps each, 2 apart (kernel 2, stride 2, every
+/// window inside the input): W5's MaxPool2d(2), taken by a plane kernel the compiler vectorises.
+inline bool adjacent_pairs(const Window* ws, std::size_t n, std::ptrdiff_t step) {
+  if (step != 1) return false;
+  for (std::size_t o = 0; o < n; ++o)
+    if (ws[o].taps != 2 || ws[o].first != ws[0].first + 2 * o) return false;
+  return true;
+}
+
+/// A take-if-larger step of a running maximum: a NaN wins; on ties the earlier position stays.
+template <class T> inline void take_max(T v, std::int64_t at, T& best, std::int64_t& best_at) {
+  const bool take = v > best || v != v;
+  best = take ? v : best;
+  best_at = take ? at : best_at;
+}
+
+/// One plane of 2×2 windows whose top-left taps are at `first` (in-plane offsets; W the input row
+/// length): a loop over the whole output plane, which the compiler vectorises with gathers.
+template <class T>
+void max_pool_plane_2x2(const T* __restrict xp, const std::int32_t* __restrict first, std::size_t n, std::int32_t W,
+                        T* __restrict y, std::int64_t* __restrict idx) {
+  for (std::size_t o = 0; o < n; ++o) {
+    const std::int32_t a = first[o];
+    T best = xp[a];
+    std::int64_t at = a;
+    take_max(xp[a + 1], a + 1, best, at);
+    take_max(xp[a + W], a + W, best, at);
+    take_max(xp[a + W + 1], a + W + 1, best, at);
+    y[o] = best;
+    idx[o] = at;
+  }
 }
 
 /// y = the maximum of each window, idx = its position in the plane (row-major; the first maximum,
 /// NaN wins as in PyTorch; -1 for a window with no input position in it, whose y is -inf).
 template <class T> void max_pool_forward(const T* x, T* y, std::int64_t* idx, const PoolGeometry& g) {
-  const std::size_t W = g.w.in;
-  const std::ptrdiff_t sh = g.h.step(), sw = g.w.step();
-  for_each_window(g, [&](std::size_t p, Window wh, Window ww) {
+  const std::size_t W = g.w.in, OW = g.w.out, out_plane = g.out_plane();
+  const auto sh = static_cast<std::size_t>(g.h.step()), sw = static_cast<std::size_t>(g.w.step());
+  const Window* hs = axis_windows(g.h, 0);
+  const Window* ws = axis_windows(g.w, 1);
+  if (adjacent_pairs(hs, g.h.out, g.h.step()) && adjacent_pairs(ws, OW, g.w.step()) &&
+      g.in_plane() < (std::size_t(1) << 30)) {
+    thread_local std::vector<std::int32_t> first;
+    first.resize(out_plane);
+    for (std::size_t oh = 0; oh < g.h.out; ++oh)
+      for (std::size_t ow = 0; ow < OW; ++ow)
+        first[oh * OW + ow] = static_cast<std::int32_t>(hs[oh].first * W + ws[ow].first);
+    for (std::size_t p = 0; p < g.planes; ++p)
+      max_pool_plane_2x2(x + p * g.in_plane(), first.data(), out_plane, static_cast<std::int32_t>(W),
+                         y + p * out_plane, idx + p * out_plane);
+    return;
+  }
+  for (std::size_t p = 0; p < g.planes; ++p) {
     const T* xp = x + p * g.in_plane();
-    if (wh.taps == 0 || ww.taps == 0) {
-      *y++ = -std::numeric_limits<T>::infinity();
-      *idx++ = -1;
-      return;
-    }
-    std::size_t best_at = wh.first * W + ww.first;
-    T best = xp[best_at];
-    for (std::size_t i = 0; i < wh.taps; ++i) {
-      const std::size_t row = (wh.first + i * sh) * W;
-      for (std::size_t j = 0; j < ww.taps; ++j) {
-        const std::size_t at = row + ww.first + j * sw;
-        const T v = xp[at];
-        if (v > best || std::isnan(v)) {
-          best = v;
-          best_at = at;
+    for (std::size_t oh = 0; oh < g.h.out; ++oh)
+      for (std::size_t ow = 0; ow < OW; ++ow, ++y, ++idx) {
+        const Window wh = hs[oh], ww = ws[ow];
+        if (wh.taps == 0 || ww.taps == 0) {
+          *y = -std::numeric_limits<T>::infinity();
+          *idx = -1;
+          continue;
         }
+        const std::size_t first = wh.first * W + ww.first;
+        T best = xp[first];
+        std::int64_t best_at = static_cast<std::int64_t>(first);
+        for (std::size_t i = 0; i < wh.taps; ++i)
+          for (std::size_t j = 0; j < ww.taps; ++j) {
+            const std::size_t at = first + i * sh * W + j * sw;
+            take_max(xp[at], static_cast<std::int64_t>(at), best, best_at);
+          }
+        *y = best;
+        *idx = best_at;
       }
-    }
-    *y++ = best;
-    *idx++ = static_cast<std::int64_t>(best_at);
-  });
+  }
 }
 
 /// dst[p, o] = src[p, idx[p, o]] (0 where idx is -1): max pooling's values at its saved argmax.

@@ -80,6 +80,37 @@ BOOST_AUTO_TEST_CASE(nan_propagates_through_max_pooling) {
   BOOST_TEST(std::isnan(max_pool2d(x, 2).item()));
 }
 
+// The 2×2, stride-2 kernel (a vectorised path of its own) against a brute-force loop: ties keep the
+// first position in row-major order, a NaN wins and the gradient goes where the value came from;
+// odd sizes drop the last row and column.
+BOOST_AUTO_TEST_CASE(two_by_two_windows_keep_the_first_maximum_and_nans) {
+  const std::size_t planes = 6, h = 5, w = 7;
+  Tensor x = empty({2, 3, h, w}, float64);
+  double* v = x.data<double>();
+  for (std::size_t i = 0; i < x.numel(); ++i) v[i] = double((i * 7 + i / 5) % 3);  // many ties
+  v[8] = v[9 + w] = v[2 * w * h + 3] = std::numeric_limits<double>::quiet_NaN();
+  const Tensor xr = x.detach().requires_grad_();
+  const Tensor y = max_pool2d(xr, 2);
+  BOOST_TEST(y.shape() == (Shape{2, 3, 2, 3}));
+  const Tensor ramp = reshape(arange(double(y.numel()), float64), {2, 3, 2, 3});
+  const Tensor dx = autograd::grad({sum(y * ramp)}, {xr})[0];
+  std::size_t out = 0;
+  for (std::size_t p = 0; p < planes; ++p)
+    for (std::size_t oh = 0; oh < 2; ++oh)
+      for (std::size_t ow = 0; ow < 3; ++ow, ++out) {
+        std::size_t best = p * h * w + 2 * oh * w + 2 * ow;
+        for (std::size_t i = 0; i < 2; ++i)
+          for (std::size_t j = 0; j < 2; ++j) {
+            const std::size_t at = p * h * w + (2 * oh + i) * w + 2 * ow + j;
+            if (v[at] > v[best] || std::isnan(v[at])) best = at;
+          }
+        const double got = y.data<double>()[out];
+        BOOST_TEST((std::isnan(v[best]) ? std::isnan(got) : got == v[best]), "window " << out);
+        BOOST_TEST(dx.data<double>()[best] == double(out), "gradient of window " << out);
+      }
+  BOOST_TEST(sum(dx).item() == double(out * (out - 1) / 2));  // nothing anywhere else
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(pool_gradients)
