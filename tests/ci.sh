@@ -8,7 +8,7 @@
 #             runs code built for a lower level, so this machine checks every level up to its own
 #   sanitize  AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer; and GCC's
 #             float-cast-overflow, which -fsanitize=undefined leaves out) build; unit tests, samples
-#   thread    ThreadSanitizer build of the two-threads test (tests/autograd/test_threads.cpp)
+#   thread    ThreadSanitizer build of the threads tests (tests/autograd/test_threads.cpp, tests/core/test_parallel.cpp)
 #   fuzz      libFuzzer on every file reader, 10 s per target, two at a time (tests/fuzz/run.sh)
 #   valgrind  memcheck on the three samples, in sse2's build tree (valgrind cannot run AVX-512)
 # The packages come from the README's test command. Build trees: build, build-x86-64-v3,
@@ -66,10 +66,12 @@ stage_sanitize() {
 
 stage_thread() {
   cmake -S . -B build-tsan "${sanitizer_flags[@]}" -DDESCENT_SANITIZE=thread -DDESCENT_BUILD_SAMPLES=OFF $no_benchmarks
-  cmake --build build-tsan -j$jobs --target test_threads
+  cmake --build build-tsan -j$jobs --target test_threads test_parallel
   # OpenBLAS's own worker threads are not instrumented: one BLAS thread per caller, so that what
-  # TSan sees is descent's threads only.
-  OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ./build-tsan/tests/test_threads
+  # TSan sees is descent's threads only (user threads, and the intra-op pool's).
+  for t in test_threads test_parallel; do
+    OPENBLAS_NUM_THREADS=1 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 ./build-tsan/tests/$t
+  done
 }
 
 stage_fuzz() {

@@ -25,6 +25,7 @@
 #include "descent/ops/shape.hpp"
 #include "descent/ops/size2.hpp"
 #include "descent/optim.hpp"
+#include "descent/parallel.hpp"
 #include "descent/plot/plot.hpp"
 #include "descent/random.hpp"
 #include "descent/shape.hpp"

@@ -17,6 +17,7 @@
 #include <xtensor/xscalar.hpp>
 
 #include "detail/dispatch.hpp"
+#include "detail/parallel.hpp"
 
 namespace descent::kernels {
 
@@ -75,6 +76,13 @@ inline void for_each_broadcast_run(const Shape& shape, const std::array<const Te
   }
 }
 
+/// Elements per thread at least for an elementwise kernel (detail::parallel_for): below 2·64K
+/// the whole tensor stays on one thread, where waking another costs more than it saves.
+inline constexpr std::size_t elementwise_grain = std::size_t(1) << 16;
+
+/// n values at p as a flat xtensor adaptor (a part of a contiguous tensor).
+template <class T> inline auto flat(T* p, std::size_t n) { return xt::adapt(p, n, xt::no_ownership(), Shape{n}); }
+
 namespace kernel_args {
 
 /// A kernel operand: n values of `shape` at p, or (Scalar) the one value at p as an xt::xscalar.
@@ -118,8 +126,12 @@ template <class Kernel> inline Tensor unary_values(const char* op, const Tensor&
   Tensor out = empty(x.shape(), x.dtype());
   detail::dispatch_floating(op, x.dtype(), [&](auto e) {
     using T = decltype(e);
-    auto o = detail::xview<T>(out);
-    xt::noalias(o) = kernel(detail::xview<T>(cx));
+    T* o = out.data<T>();
+    T* in = cx.data<T>();
+    detail::parallel_for(out.numel(), elementwise_grain, [&](std::size_t b, std::size_t end) {
+      auto part = flat(o + b, end - b);
+      xt::noalias(part) = kernel(flat(in + b, end - b));
+    });
   });
   return out;
 }
@@ -160,7 +172,21 @@ inline Tensor nary_values(const char* op, const std::array<Tensor, N>& inputs, K
     for (std::size_t i = 0; i < N; ++i)
       if (!full[i] && i != scalar && shape.back() != 1 && (values[i].dim() == 0 || values[i].shape().back() == 1))
         columns = true;
-    if (whole || !columns) {
+    if (whole) {  // flat parts of the full inputs, in parallel
+      detail::parallel_for(total, elementwise_grain, [&](std::size_t b, std::size_t end) {
+        std::array<T*, N> part;
+        std::array<std::size_t, N> sizes;
+        std::array<Shape, N> shapes;
+        for (std::size_t i = 0; i < N; ++i) {
+          part[i] = i == scalar ? p[i] : p[i] + b;
+          sizes[i] = i == scalar ? 1 : end - b;
+          shapes[i] = i == scalar ? values[i].shape() : Shape{end - b};
+        }
+        kernel_args::apply_with_scalar(scalar, o + b, end - b, kernel, part, sizes, shapes);
+      });
+      return;
+    }
+    if (!columns) {
       std::array<std::size_t, N> sizes;
       std::array<Shape, N> shapes;
       for (std::size_t i = 0; i < N; ++i) sizes[i] = values[i].numel(), shapes[i] = values[i].shape();
@@ -221,8 +247,12 @@ template <class Kernel> inline Tensor zip_values(const char* op, const Tensor& a
   Tensor out = empty(a.shape(), a.dtype());
   detail::dispatch_floating(op, a.dtype(), [&](auto e) {
     using T = decltype(e);
-    auto o = detail::xview<T>(out);
-    xt::noalias(o) = kernel(detail::xview<T>(ca), detail::xview<T>(cb));
+    T* o = out.data<T>();
+    T *pa = ca.data<T>(), *pb = cb.data<T>();
+    detail::parallel_for(out.numel(), elementwise_grain, [&](std::size_t b, std::size_t end) {
+      auto part = flat(o + b, end - b);
+      xt::noalias(part) = kernel(flat(pa + b, end - b), flat(pb + b, end - b));
+    });
   });
   return out;
 }

@@ -87,7 +87,12 @@ template <class T> void im2col_shifted(const T* __restrict x, const ConvGeometry
         std::fill(dst, dst + k0, T(0));
         std::copy(src + k0, src + k1, dst + k0);
         std::fill(dst + k1, dst + sp, T(0));
-        if (x0 > 0 || x1 < ow)  // the gaps between valid rows
+        // the gaps between valid rows; one element for a 3×3 kernel with padding 1, stored directly
+        // (a fill call per row of 14 would cost more than the copy)
+        const std::size_t gap = ow - x1 + x0;
+        if (gap == 1)
+          for (std::size_t y = y0; y + 1 < y1; ++y) dst[y * ow + x1] = T(0);
+        else if (gap > 1)
           for (std::size_t y = y0; y + 1 < y1; ++y) std::fill(dst + y * ow + x1, dst + (y + 1) * ow + x0, T(0));
       }
 }

@@ -1,7 +1,7 @@
 #pragma once
 // Raw-loop kernels of batch_norm (lib/ops/norm.cpp): x is a contiguous (N, C, S) array (S = L or
 // H·W, 1 for (N, C)) and every channel c is normalised over its N·S values, the N runs of S at
-// x + (n·C + c)·S. Each is one pass per channel, channel after channel, so that the second read
+// x + (n·C + c)·S. Each is one pass per channel (channels split over the intra-op threads), so that the second read
 // of a channel (statistics, then normalising) comes from cache: on (128, 32, 28, 28) a channel is
 // 400 KB. Statistics accumulate in double for float32 too, like the reductions (kernels/reduce.hpp),
 // and are kept in double: a float32 mean far from 0 against the spread would round by a sizeable
@@ -10,11 +10,15 @@
 #include <cmath>
 #include <cstddef>
 
+#include "detail/parallel.hpp"
+
 namespace descent::kernels {
 
 struct ChannelLayout {
   std::size_t batch, channels, inner;  ///< N, C, S
   std::size_t count() const { return batch * inner; }  ///< values per channel, M = N·S
+  /// Channels per thread at least (detail::parallel_for): ~64K values.
+  std::size_t channel_grain() const { return std::max<std::size_t>(1, (std::size_t(1) << 16) / std::max<std::size_t>(count(), 1)); }
 };
 
 /// Runs f(offset) for the N runs of S values of channel c.
@@ -76,26 +80,28 @@ void batch_norm_forward(const T* x, const T* w, const T* b, const ChannelLayout&
                         double* mean, double* var, double* invstd, T* y) {
   const std::size_t s = l.inner;
   const double m = static_cast<double>(l.count());
-  for (std::size_t c = 0; c < l.channels; ++c) {
-    if (batch_stats) {
-      const double k = static_cast<double>(x[c * s]);
-      double s1 = 0, s2 = 0;
-      for_each_channel_run(l, c, [&](std::size_t o) { shifted_sums(x + o, s, k, s1, s2); });
-      const double v = std::max(0.0, (s2 - s1 * s1 / m) / m);
-      mean[c] = k + s1 / m;
-      var[c] = v;
-      invstd[c] = 1 / std::sqrt(v + eps);
+  detail::parallel_for(l.channels, l.channel_grain(), [&](std::size_t c_begin, std::size_t c_end) {
+    for (std::size_t c = c_begin; c < c_end; ++c) {
+      if (batch_stats) {
+        const double k = static_cast<double>(x[c * s]);
+        double s1 = 0, s2 = 0;
+        for_each_channel_run(l, c, [&](std::size_t o) { shifted_sums(x + o, s, k, s1, s2); });
+        const double v = std::max(0.0, (s2 - s1 * s1 / m) / m);
+        mean[c] = k + s1 / m;
+        var[c] = v;
+        invstd[c] = 1 / std::sqrt(v + eps);
+      }
+      // y = (x - mu)·scale + shift with mu the mean rounded to T and shift = b - (mean - mu)·scale
+      // (not x·scale + (b - mean·scale), which cancels catastrophically in float32 when the mean is
+      // far from 0 against the spread; x - mu is exact for x near the mean)
+      const double scale = invstd[c] * (w ? static_cast<double>(w[c]) : 1.0);
+      const T mu = static_cast<T>(mean[c]), ts = static_cast<T>(scale);
+      const T shift = static_cast<T>((b ? static_cast<double>(b[c]) : 0.0) - (mean[c] - static_cast<double>(mu)) * scale);
+      for_each_channel_run(l, c, [&](std::size_t o) {
+        for (std::size_t i = 0; i < s; ++i) y[o + i] = (x[o + i] - mu) * ts + shift;
+      });
     }
-    // y = (x - mu)·scale + shift with mu the mean rounded to T and shift = b - (mean - mu)·scale
-    // (not x·scale + (b - mean·scale), which cancels catastrophically in float32 when the mean is
-    // far from 0 against the spread; x - mu is exact for x near the mean)
-    const double scale = invstd[c] * (w ? static_cast<double>(w[c]) : 1.0);
-    const T mu = static_cast<T>(mean[c]), ts = static_cast<T>(scale);
-    const T shift = static_cast<T>((b ? static_cast<double>(b[c]) : 0.0) - (mean[c] - static_cast<double>(mu)) * scale);
-    for_each_channel_run(l, c, [&](std::size_t o) {
-      for (std::size_t i = 0; i < s; ++i) y[o + i] = (x[o + i] - mu) * ts + shift;
-    });
-  }
+  });
 }
 
 /// The gradients of batch_norm_forward for the upstream gradient g, given its mean and invstd.
@@ -107,24 +113,26 @@ void batch_norm_backward(const T* g, const T* x, const T* w, const double* mean,
                          bool batch_stats, T* dx, T* dw, T* db) {
   const std::size_t s = l.inner;
   const double m = static_cast<double>(l.count());
-  for (std::size_t c = 0; c < l.channels; ++c) {
-    double sg = 0, sgx = 0;
-    const double mu = mean[c], is = invstd[c];
-    for_each_channel_run(l, c, [&](std::size_t o) { gradient_sums(g + o, x + o, s, mu, sg, sgx); });
-    if (dw) dw[c] = static_cast<T>(sgx * is);
-    if (db) db[c] = static_cast<T>(sg);
-    if (!dx) continue;
-    // dx = g·a + (x - mean)·k + e, with a = w·invstd and (training) k = -a·invstd²·Σg(x-mean)/M,
-    // e = -a·Σg/M; x - mean as (x - tm) - (mean - tm), tm the mean rounded to T (see the forward)
-    const double a = is * (w ? static_cast<double>(w[c]) : 1.0);
-    const double k = batch_stats ? -a * is * is * sgx / m : 0.0;
-    const T tm = static_cast<T>(mu);
-    const double e = batch_stats ? -a * sg / m - (mu - static_cast<double>(tm)) * k : 0.0;
-    const T ta = static_cast<T>(a), tk = static_cast<T>(k), te = static_cast<T>(e);
-    for_each_channel_run(l, c, [&](std::size_t o) {
-      for (std::size_t i = 0; i < s; ++i) dx[o + i] = g[o + i] * ta + (x[o + i] - tm) * tk + te;
-    });
-  }
+  detail::parallel_for(l.channels, l.channel_grain(), [&](std::size_t c_begin, std::size_t c_end) {
+    for (std::size_t c = c_begin; c < c_end; ++c) {
+      double sg = 0, sgx = 0;
+      const double mu = mean[c], is = invstd[c];
+      for_each_channel_run(l, c, [&](std::size_t o) { gradient_sums(g + o, x + o, s, mu, sg, sgx); });
+      if (dw) dw[c] = static_cast<T>(sgx * is);
+      if (db) db[c] = static_cast<T>(sg);
+      if (!dx) continue;
+      // dx = g·a + (x - mean)·k + e, with a = w·invstd and (training) k = -a·invstd²·Σg(x-mean)/M,
+      // e = -a·Σg/M; x - mean as (x - tm) - (mean - tm), tm the mean rounded to T (see the forward)
+      const double a = is * (w ? static_cast<double>(w[c]) : 1.0);
+      const double k = batch_stats ? -a * is * is * sgx / m : 0.0;
+      const T tm = static_cast<T>(mu);
+      const double e = batch_stats ? -a * sg / m - (mu - static_cast<double>(tm)) * k : 0.0;
+      const T ta = static_cast<T>(a), tk = static_cast<T>(k), te = static_cast<T>(e);
+      for_each_channel_run(l, c, [&](std::size_t o) {
+        for (std::size_t i = 0; i < s; ++i) dx[o + i] = g[o + i] * ta + (x[o + i] - tm) * tk + te;
+      });
+    }
+  });
 }
 
 /// mean = running_mean and invstd = 1/√(running_var + eps), for evaluation.

@@ -10,6 +10,8 @@
 #include <limits>
 #include <vector>
 
+#include "detail/parallel.hpp"
+
 namespace descent::kernels {
 
 /// One output position's window along an axis: `taps` input positions first, first + step, ...
@@ -58,6 +60,11 @@ struct PoolGeometry {
   std::size_t in_plane() const { return h.in * w.in; }
   std::size_t out_plane() const { return h.out * w.out; }
 };
+
+/// Planes per thread at least (detail::parallel_for): ~64K input values.
+inline std::size_t plane_grain(std::size_t in_plane) {
+  return std::max<std::size_t>(1, (std::size_t(1) << 16) / std::max<std::size_t>(in_plane, 1));
+}
 
 /// The windows of every output position along one axis, computed once per call into a reused
 /// per-thread buffer (slot 0 for h, 1 for w): Window::at's arithmetic stays out of the inner loops.
@@ -120,56 +127,70 @@ template <class T> void max_pool_forward(const T* x, T* y, std::int64_t* idx, co
   const Window* ws = axis_windows(g.w, 1);
   if (adjacent_pairs(hs, g.h.out, g.h.step()) && adjacent_pairs(ws, OW, g.w.step()) &&
       g.in_plane() < (std::size_t(1) << 30)) {
-    thread_local std::vector<std::int32_t> first;
-    first.resize(out_plane);
+    thread_local std::vector<std::int32_t> table;
+    table.resize(out_plane);
     for (std::size_t oh = 0; oh < g.h.out; ++oh)
       for (std::size_t ow = 0; ow < OW; ++ow)
-        first[oh * OW + ow] = static_cast<std::int32_t>(hs[oh].first * W + ws[ow].first);
-    for (std::size_t p = 0; p < g.planes; ++p)
-      max_pool_plane_2x2(x + p * g.in_plane(), first.data(), out_plane, static_cast<std::int32_t>(W),
-                         y + p * out_plane, idx + p * out_plane);
+        table[oh * OW + ow] = static_cast<std::int32_t>(hs[oh].first * W + ws[ow].first);
+    const std::int32_t* first = table.data();  // (the workers' own thread_local tables are empty)
+    detail::parallel_for(g.planes, plane_grain(g.in_plane()), [&](std::size_t p_begin, std::size_t p_end) {
+      for (std::size_t p = p_begin; p < p_end; ++p)
+        max_pool_plane_2x2(x + p * g.in_plane(), first, out_plane, static_cast<std::int32_t>(W),
+                           y + p * out_plane, idx + p * out_plane);
+    });
     return;
   }
-  for (std::size_t p = 0; p < g.planes; ++p) {
-    const T* xp = x + p * g.in_plane();
-    for (std::size_t oh = 0; oh < g.h.out; ++oh)
-      for (std::size_t ow = 0; ow < OW; ++ow, ++y, ++idx) {
-        const Window wh = hs[oh], ww = ws[ow];
-        if (wh.taps == 0 || ww.taps == 0) {
-          *y = -std::numeric_limits<T>::infinity();
-          *idx = -1;
-          continue;
-        }
-        const std::size_t first = wh.first * W + ww.first;
-        T best = xp[first];
-        std::int64_t best_at = static_cast<std::int64_t>(first);
-        for (std::size_t i = 0; i < wh.taps; ++i)
-          for (std::size_t j = 0; j < ww.taps; ++j) {
-            const std::size_t at = first + i * sh * W + j * sw;
-            take_max(xp[at], static_cast<std::int64_t>(at), best, best_at);
+  detail::parallel_for(g.planes, plane_grain(g.in_plane()), [&](std::size_t p_begin, std::size_t p_end) {
+    for (std::size_t p = p_begin; p < p_end; ++p) {
+      const T* xp = x + p * g.in_plane();
+      T* yp = y + p * out_plane;
+      std::int64_t* ip = idx + p * out_plane;
+      for (std::size_t oh = 0; oh < g.h.out; ++oh)
+        for (std::size_t ow = 0; ow < OW; ++ow, ++yp, ++ip) {
+          const Window wh = hs[oh], ww = ws[ow];
+          if (wh.taps == 0 || ww.taps == 0) {
+            *yp = -std::numeric_limits<T>::infinity();
+            *ip = -1;
+            continue;
           }
-        *y = best;
-        *idx = best_at;
-      }
-  }
+          const std::size_t first = wh.first * W + ww.first;
+          T best = xp[first];
+          std::int64_t best_at = static_cast<std::int64_t>(first);
+          for (std::size_t i = 0; i < wh.taps; ++i)
+            for (std::size_t j = 0; j < ww.taps; ++j) {
+              const std::size_t at = first + i * sh * W + j * sw;
+              take_max(xp[at], static_cast<std::int64_t>(at), best, best_at);
+            }
+          *yp = best;
+          *ip = best_at;
+        }
+    }
+  });
 }
 
 /// dst[p, o] = src[p, idx[p, o]] (0 where idx is -1): max pooling's values at its saved argmax.
 template <class T>
 void gather_planes(const T* src, const std::int64_t* idx, T* dst, std::size_t planes, std::size_t in_plane,
                    std::size_t out_plane) {
-  for (std::size_t p = 0; p < planes; ++p, src += in_plane)
-    for (std::size_t o = 0; o < out_plane; ++o, ++idx, ++dst) *dst = *idx < 0 ? T(0) : src[*idx];
+  detail::parallel_for(planes, plane_grain(in_plane), [&](std::size_t p_begin, std::size_t p_end) {
+    for (std::size_t p = p_begin; p < p_end; ++p)
+      for (std::size_t o = p * out_plane; o < (p + 1) * out_plane; ++o)
+        dst[o] = idx[o] < 0 ? T(0) : src[p * in_plane + static_cast<std::size_t>(idx[o])];
+  });
 }
 
 /// dst[p, idx[p, o]] += src[p, o], dst zeroed first: the adjoint of gather_planes.
 template <class T>
 void scatter_planes(const T* src, const std::int64_t* idx, T* dst, std::size_t planes, std::size_t in_plane,
                     std::size_t out_plane) {
-  std::fill(dst, dst + planes * in_plane, T(0));
-  for (std::size_t p = 0; p < planes; ++p, dst += in_plane)
-    for (std::size_t o = 0; o < out_plane; ++o, ++idx, ++src)
-      if (*idx >= 0) dst[*idx] += *src;
+  detail::parallel_for(planes, plane_grain(in_plane), [&](std::size_t p_begin, std::size_t p_end) {
+    std::fill(dst + p_begin * in_plane, dst + p_end * in_plane, T(0));
+    for (std::size_t p = p_begin; p < p_end; ++p) {
+      T* plane = dst + p * in_plane;
+      for (std::size_t o = p * out_plane; o < (p + 1) * out_plane; ++o)
+        if (idx[o] >= 0) plane[idx[o]] += src[o];
+    }
+  });
 }
 
 /// y = each window's sum / its divisor (summed in double).
