@@ -151,6 +151,12 @@ void set_num_threads(std::size_t n) {
   Pool::instance().set_threads(n);
 }
 
-void detail::parallel_for_impl(std::size_t n, std::size_t grain, RangeBody body) { Pool::instance().run(n, grain, body); }
+void detail::parallel_for_impl(std::size_t n, std::size_t grain, RangeBody body) {
+  if (n < 2 * std::max<std::size_t>(grain, 1)) {
+    if (n > 0) body(0, n);
+    return;
+  }
+  Pool::instance().run(n, std::max<std::size_t>(grain, 1), body);
+}
 
 }  // namespace descent

@@ -26,6 +26,7 @@ struct Settings {
   double momentum = 0.9;
   double weight_decay = 0;
   double dropout = 0;  // before the last layer, where a sample has one
+  std::size_t crop_padding = 2;  // the CNN's random crops: of the image padded by this (0: none)
   std::uint64_t seed = 0;
   std::size_t limit = 0;  // 0: every image
   fs::path plot;          // an SVG file for the curves
@@ -59,6 +60,7 @@ inline Settings parse(int argc, char** argv, const char* program, const std::str
     else if (flag == "--batch-size") s.batch_size = static_cast<std::size_t>(integer(1));
     else if (flag == "--limit") s.limit = static_cast<std::size_t>(integer(1));
     else if (flag == "--seed") s.seed = static_cast<std::uint64_t>(integer(0));
+    else if (flag == "--crop-padding") s.crop_padding = static_cast<std::size_t>(integer(0));
     else {  // --lr, --momentum, --weight-decay, --dropout
       const double v = std::strtod(value.c_str(), &end);
       if (value.empty() || *end || !(v >= 0)) usage(program, flags, flag + " must be a non-negative number");

@@ -7,7 +7,8 @@
 #   sse2      the same at -DDESCENT_ARCH=x86-64 (SSE2), OpenBLAS on its Prescott (SSE3) kernels: a CPU
 #             runs code built for a lower level, so this machine checks every level up to its own
 #   sanitize  AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer; and GCC's
-#             float-cast-overflow, which -fsanitize=undefined leaves out) build; unit tests, samples
+#             float-cast-overflow, which -fsanitize=undefined leaves out) build of the library and
+#             samples; unit tests (uninstrumented themselves), samples
 #   thread    ThreadSanitizer build of the threads tests (tests/autograd/test_threads.cpp, tests/core/test_parallel.cpp)
 #   fuzz      libFuzzer on every file reader, 10 s per target, two at a time (tests/fuzz/run.sh)
 #   valgrind  memcheck on the three samples, in sse2's build tree (valgrind cannot run AVX-512)
@@ -54,8 +55,10 @@ stage_sse2() {
 }
 
 stage_sanitize() {
+  # The test programs themselves uninstrumented (DESCENT_SANITIZE_TESTS=OFF): the library and the
+  # samples are what the sanitizers check, and that halves the build.
   cmake -S . -B build-asan "${sanitizer_flags[@]}" -DDESCENT_SANITIZE=address,undefined,float-cast-overflow \
-    $no_benchmarks
+    -DDESCENT_SANITIZE_TESTS=OFF $no_benchmarks
   cmake --build build-asan -j$jobs
   # The install consumer is built without sanitizers: it runs in the plain builds only.
   DESCENT_DEEP_GRAPH_NODES=$fewer_nodes \

@@ -1,8 +1,6 @@
 #pragma once
 // parallel_for: the one way a kernel uses more than one thread (descent/parallel.hpp).
 #include <cstddef>
-#include <type_traits>
-#include <utility>
 
 namespace descent::detail {
 
@@ -22,13 +20,11 @@ class RangeBody {
 /// there are at least 2·grain items and the pool is free (another thread's parallel region, or a
 /// call from inside one, runs serially here instead of waiting). Parts are at least `grain` items
 /// (choose it so that a part is ≥ ~50 µs of work). body must write only its part's outputs.
+/// Always through the one out-of-line call: a kernel's body is compiled once, not also inline for
+/// the serial case (the kernels are large template instantiations; compile time matters).
 void parallel_for_impl(std::size_t n, std::size_t grain, RangeBody body);
 
 template <class F> void parallel_for(std::size_t n, std::size_t grain, F&& body) {
-  if (n < 2 * grain || n < 2) {
-    if (n > 0) body(std::size_t{0}, n);
-    return;
-  }
   parallel_for_impl(n, grain, RangeBody(body));
 }
 

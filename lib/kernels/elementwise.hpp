@@ -172,25 +172,21 @@ inline Tensor nary_values(const char* op, const std::array<Tensor, N>& inputs, K
     for (std::size_t i = 0; i < N; ++i)
       if (!full[i] && i != scalar && shape.back() != 1 && (values[i].dim() == 0 || values[i].shape().back() == 1))
         columns = true;
-    if (whole) {  // flat parts of the full inputs, in parallel
-      detail::parallel_for(total, elementwise_grain, [&](std::size_t b, std::size_t end) {
+    if (whole || !columns) {
+      // Full inputs (and the scalar) in flat parts, in parallel; row-broadcast ones whole, on this
+      // thread (one body either way: the kernel's code is instantiated once).
+      detail::parallel_for(whole ? total : 1, whole ? elementwise_grain : 1, [&](std::size_t b, std::size_t end) {
         std::array<T*, N> part;
         std::array<std::size_t, N> sizes;
         std::array<Shape, N> shapes;
         for (std::size_t i = 0; i < N; ++i) {
-          part[i] = i == scalar ? p[i] : p[i] + b;
-          sizes[i] = i == scalar ? 1 : end - b;
-          shapes[i] = i == scalar ? values[i].shape() : Shape{end - b};
+          const bool flat_part = whole && i != scalar;
+          part[i] = flat_part ? p[i] + b : p[i];
+          sizes[i] = flat_part ? end - b : values[i].numel();
+          shapes[i] = flat_part ? Shape{end - b} : values[i].shape();
         }
-        kernel_args::apply_with_scalar(scalar, o + b, end - b, kernel, part, sizes, shapes);
+        kernel_args::apply_with_scalar(scalar, whole ? o + b : o, whole ? end - b : total, kernel, part, sizes, shapes);
       });
-      return;
-    }
-    if (!columns) {
-      std::array<std::size_t, N> sizes;
-      std::array<Shape, N> shapes;
-      for (std::size_t i = 0; i < N; ++i) sizes[i] = values[i].numel(), shapes[i] = values[i].shape();
-      kernel_args::apply_with_scalar(scalar, o, total, kernel, p, sizes, shapes);
       return;
     }
     if (total == 0) return;
