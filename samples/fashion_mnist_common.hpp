@@ -26,7 +26,7 @@ struct Settings {
   double momentum = 0.9;
   double weight_decay = 0;
   double dropout = 0;  // before the last layer, where a sample has one
-  std::size_t crop_padding = 2;  // the CNN's random crops: of the image padded by this (0: none)
+  std::size_t crop_padding = 1;  // the CNN's random crops: of the image padded by this (0: none)
   std::uint64_t seed = 0;
   std::size_t limit = 0;  // 0: every image
   fs::path plot;          // an SVG file for the curves

@@ -3,8 +3,8 @@
 // Linear(128, 10). Cross-entropy, SGD with Nesterov momentum 0.9 (--weight-decay, 0 by default: with
 // 5e-4 and dropout 0.25 it reached 91.8% instead of 92.1% in 15 epochs), the learning rate annealed
 // along a cosine over the epochs (CosineAnnealingLR); the training images are augmented each time
-// they are read (a random 28×28 crop of the image padded by 2, --crop-padding, and a horizontal flip
-// half of the time).
+// they are read: a random 28×28 crop of the image padded by 1 (--crop-padding; 92.85% in 15 epochs
+// against 92.1% with 2) and a horizontal flip half of the time.
 //
 //   cnn_fashion_mnist [--data-dir DIR] [--epochs N] [--batch-size N] [--lr X] [--momentum X]
 //                     [--weight-decay X] [--dropout P] [--crop-padding N] [--seed N] [--limit N] [--plot FILE.svg]
