@@ -6,16 +6,16 @@
 //   weight grad   dW  += dY · col(x)ᵀ
 // The images run in parallel on descent's threads (descent/parallel.hpp), each thread unrolling
 // into its own buffer, cache-hot for its products, which then run on one BLAS thread each. The
-// arithmetic is the same for any number of threads: each image's products are computed alike, and
-// the weight gradient is summed over a fixed split of the batch. Measured on W5's layers
+// arithmetic is the same for any number of threads: each image's products are computed alike (on
+// one BLAS thread, always), and the weight gradient is summed over a fixed split of the batch. Measured on W5's layers
 // (bench_conv, batch 128, 4 interleaved runs, forward+backward), against the batch unrolled 16
 // images at a time into wide products on OpenBLAS's 2 threads: conv1 2.8–7.0 ms against 9.5–11.8,
 // conv2 22.8–23.1 ms against 27–35.
 #include <algorithm>
 #include <cstddef>
+#include <mutex>
 #include <vector>
 
-#include "descent/parallel.hpp"
 #include "detail/parallel.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/im2col.hpp"
@@ -37,32 +37,46 @@ template <class T> T* conv_scratch(int slot, std::size_t n) {
   return b.data();
 }
 
-/// OpenBLAS single-threaded for a scope in which descent's threads each run products (several
-/// callers at once would queue for OpenBLAS's threads, which then spin on the cores descent's
-/// threads need). Only when `active`; with another BLAS it does nothing.
+/// OpenBLAS single-threaded for a scope: every convolution product runs on one BLAS thread, on
+/// whichever of descent's threads takes its image. That makes the arithmetic independent of the
+/// number of threads (OpenBLAS's Haswell kernels round some entries differently when its own threads
+/// split a product: CI's avx2 stage caught it), and several callers at once would otherwise queue
+/// for OpenBLAS's threads, which then spin on the cores descent's threads need. With another BLAS
+/// (no openblas_set_num_threads) it does nothing.
+/// Counted across threads: OpenBLAS stays on one thread until the last convolution running ends.
 class SingleThreadedBlas {
  public:
-  explicit SingleThreadedBlas(bool active)
-      : before_(active && openblas_get_num_threads && openblas_set_num_threads ? openblas_get_num_threads() : 1) {
-    if (before_ > 1) openblas_set_num_threads(1);
+  SingleThreadedBlas() {
+    if (!openblas_get_num_threads || !openblas_set_num_threads) return;
+    std::lock_guard lock(state().mutex);
+    if (state().active++ == 0) {
+      state().saved = openblas_get_num_threads();
+      if (state().saved > 1) openblas_set_num_threads(1);
+    }
   }
   ~SingleThreadedBlas() {
-    if (before_ > 1) openblas_set_num_threads(before_);
+    if (!openblas_get_num_threads || !openblas_set_num_threads) return;
+    std::lock_guard lock(state().mutex);
+    if (--state().active == 0 && state().saved > 1) openblas_set_num_threads(state().saved);
   }
   SingleThreadedBlas(const SingleThreadedBlas&) = delete;
   SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
 
  private:
-  int before_;
+  struct State {
+    std::mutex mutex;
+    int active = 0, saved = 1;
+  };
+  static State& state() {
+    static State s;
+    return s;
+  }
 };
 
 /// Images per thread at least: ~2^18 multiply-adds each.
 inline std::size_t image_grain(const ConvGeometry& g) {
   return std::max<std::size_t>(1, (std::size_t(1) << 18) / std::max<std::size_t>(g.o * g.spatial() * g.group_rows(), 1));
 }
-
-/// Whether parallel_for will split `items` items of `grain` over descent's threads.
-inline bool splits(std::size_t items, std::size_t grain) { return get_num_threads() >= 2 && items >= 2 * grain; }
 
 /// Image n's column matrix (C·kh·kw × OH·OW): unrolled into `col`, or the image itself for a
 /// pointwise kernel.
@@ -75,7 +89,7 @@ template <class T> const T* image_columns(const T* x, std::size_t n, const ConvG
 /// y (N×O×OH×OW) = conv(x (N×C×H×W), w (O×C/groups×kh×kw)) + b (O, or null).
 template <class T> void conv_forward(const T* x, const T* w, const T* b, T* y, const ConvGeometry& g) {
   const std::size_t rows = g.group_rows(), sp = g.spatial(), og = g.o / g.groups, grain = image_grain(g);
-  const SingleThreadedBlas blas(splits(g.n, grain));
+  const SingleThreadedBlas blas;
   detail::parallel_for(g.n, grain, [&](std::size_t n0, std::size_t n1) {
     T* col = g.pointwise() ? nullptr : conv_scratch<T>(0, g.c * g.kh * g.kw * sp);  // this thread's
     for (std::size_t n = n0; n < n1; ++n) {
@@ -98,7 +112,7 @@ template <class T> void conv_backward(const T* x, const T* w, const T* dy, T* dx
   const std::size_t grain = std::max<std::size_t>(1, image_grain(g) * parts / std::max<std::size_t>(g.n, 1));
   T* partial = dw ? conv_scratch<T>(2, parts * wsize) : nullptr;  // the caller's
   if (dw) std::fill(partial, partial + parts * wsize, T(0));
-  const SingleThreadedBlas blas(splits(parts, grain));
+  const SingleThreadedBlas blas;
   detail::parallel_for(parts, grain, [&](std::size_t p0, std::size_t p1) {
     T* col = dw && !g.pointwise() ? conv_scratch<T>(0, g.c * g.kh * g.kw * sp) : nullptr;
     T* dcol = dx && !g.pointwise() ? conv_scratch<T>(1, g.c * g.kh * g.kw * sp) : nullptr;
