@@ -18,11 +18,7 @@ std::size_t resident_kib() {
 
 // Address and thread sanitizers keep freed memory in quarantine and map shadow memory: resident
 // size says nothing about our allocations there (LeakSanitizer checks leaks in that build).
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool sanitized = true;
-#else
-constexpr bool sanitized = false;
-#endif
+constexpr bool sanitized = testing::under_address_sanitizer || testing::under_thread_sanitizer;
 
 }  // namespace
 

@@ -139,12 +139,8 @@ BOOST_AUTO_TEST_CASE(arange_refuses_bounds_and_counts_it_cannot_honour) {
 
 // 10^18 float32 values (4e18 bytes) can be addressed but not allocated. AddressSanitizer reports
 // such a request instead of returning null, hence not there.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool address_sanitized = true;
-#else
-constexpr bool address_sanitized = false;
-#endif
-BOOST_AUTO_TEST_CASE(arange_too_large_for_memory_is_an_error, *boost::unit_test::enable_if<!address_sanitized>()) {
+BOOST_AUTO_TEST_CASE(arange_too_large_for_memory_is_an_error,
+                     *boost::unit_test::enable_if<!testing::under_address_sanitizer>()) {
   check_error([] { arange(0, 1e18); },
               "arange: from 0 to 1e+18 by 1 is 1000000000000000000 values of float32 (4e+18 bytes): out of memory");
 }

@@ -20,11 +20,7 @@ namespace {
 
 // Address and thread sanitizers keep freed memory in quarantine and map shadow memory: resident
 // size says nothing about our allocations there.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool sanitized = true;
-#else
-constexpr bool sanitized = false;
-#endif
+constexpr bool sanitized = testing::under_address_sanitizer || testing::under_thread_sanitizer;
 
 /// A field of /proc/self/status in KiB ("VmRSS", "VmHWM").
 std::size_t status_kib(const std::string& field) {

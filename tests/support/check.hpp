@@ -12,6 +12,19 @@
 
 namespace descent::testing {
 
+/// Whether the library runs under AddressSanitizer or ThreadSanitizer (tests/CMakeLists.txt defines
+/// these from DESCENT_SANITIZE: the test program itself may be built without the sanitizer).
+#if defined(DESCENT_TESTS_UNDER_ASAN) || defined(__SANITIZE_ADDRESS__)
+inline constexpr bool under_address_sanitizer = true;
+#else
+inline constexpr bool under_address_sanitizer = false;
+#endif
+#if defined(DESCENT_TESTS_UNDER_TSAN) || defined(__SANITIZE_THREAD__)
+inline constexpr bool under_thread_sanitizer = true;
+#else
+inline constexpr bool under_thread_sanitizer = false;
+#endif
+
 /// A float64 tensor of standard-normal values that requires grad: a gradcheck input.
 inline Tensor random_input(const Shape& shape, std::uint64_t seed) {
   Generator gen(seed);
