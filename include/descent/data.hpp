@@ -6,4 +6,5 @@
 #include "descent/data/dataset.hpp"
 #include "descent/data/idx.hpp"
 #include "descent/data/npy.hpp"
+#include "descent/data/sampler.hpp"
 #include "descent/data/transforms.hpp"

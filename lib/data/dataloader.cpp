@@ -16,6 +16,8 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions
     : dataset_(std::move(dataset)), options_(options), generator_(generator) {
   DESCENT_CHECK(dataset_ != nullptr, "DataLoader", "no dataset (null pointer)");
   DESCENT_CHECK(options_.batch_size >= 1, "DataLoader", "batch_size must be at least 1, got 0");
+  DESCENT_CHECK(!(options_.shuffle && options_.sampler), "DataLoader",
+                "the sampler option is mutually exclusive with shuffle (shuffle in the sampler instead)");
   const std::size_t n = dataset_->size();
   DESCENT_CHECK(n >= 1, "DataLoader", "the dataset is empty: there is nothing to load");
   auto order = std::make_shared<std::vector<std::size_t>>(n);
@@ -33,7 +35,8 @@ DataLoader::DataLoader(TensorDataset dataset, DataLoaderOptions options, Generat
     : DataLoader(std::make_shared<const TensorDataset>(std::move(dataset)), options, generator) {}
 
 std::size_t DataLoader::size() const {
-  const std::size_t n = sequential_->size(), b = options_.batch_size;
+  const std::size_t n = options_.sampler ? options_.sampler->size(sequential_->size()) : sequential_->size();
+  const std::size_t b = options_.batch_size;
   return n / b + (!options_.drop_last && n % b != 0 ? 1 : 0);
 }
 
@@ -41,10 +44,19 @@ DataLoader::Iterator DataLoader::begin() {
   Iterator it;
   it.dataset_ = dataset_;
   it.batch_size_ = options_.batch_size;
-  if (options_.shuffle) {
-    auto order = std::make_shared<std::vector<std::size_t>>(*sequential_);
-    for (std::size_t i = order->size(); i > 1; --i) std::swap((*order)[i - 1], (*order)[generator_.below(i)]);  // Fisher–Yates
+  const std::size_t n = sequential_->size();
+  if (options_.sampler) {
+    // A user's sampler may be wrong: say so here rather than as an out-of-range read in get_batch.
+    auto order = std::make_shared<const std::vector<std::size_t>>(options_.sampler->indices(n));
+    const std::size_t expected = options_.sampler->size(n);
+    DESCENT_CHECK(order->size() == expected, "DataLoader", "the sampler yielded ", order->size(),
+                  " indices but its size() is ", expected);
+    for (std::size_t k = 0; k < order->size(); ++k)
+      DESCENT_CHECK((*order)[k] < n, "DataLoader", "the sampler yielded index ", (*order)[k], " (position ", k,
+                    "), out of range for a dataset of ", n, " examples");
     it.order_ = std::move(order);
+  } else if (options_.shuffle) {
+    it.order_ = std::make_shared<const std::vector<std::size_t>>(random_order(n, generator_));
   } else {
     it.order_ = sequential_;
   }

@@ -4,6 +4,8 @@
 //   data::DataLoader loader(data::TensorDataset(x, y), {.batch_size = 32, .shuffle = true}, /*seed=*/42);
 //   for (int epoch = 0; epoch < 10; ++epoch)
 //     for (const data::Batch& batch : loader) { ... batch.inputs, batch.targets ... }
+//
+// A sampler (data/sampler.hpp, e.g. a DistributedSampler) chooses the order instead.
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -11,6 +13,7 @@
 #include <vector>
 
 #include "descent/data/dataset.hpp"
+#include "descent/data/sampler.hpp"
 #include "descent/random.hpp"
 
 namespace descent::data {
@@ -23,6 +26,9 @@ struct DataLoaderOptions {
   bool shuffle = false;
   /// Skip the last batch when it has fewer than batch_size examples (otherwise it is kept).
   bool drop_last = false;
+  /// Where each pass's order comes from (e.g. a DistributedSampler), instead of 0..n-1 or shuffle;
+  /// the loader shares it, so set_epoch on your handle takes effect. Exclusive with shuffle.
+  std::shared_ptr<Sampler> sampler = nullptr;
 };
 
 class DataLoader {
@@ -41,12 +47,14 @@ class DataLoader {
   DataLoader(TensorDataset dataset, DataLoaderOptions options, Generator generator);
 
   /// The number of batches of one pass: ceil(n / batch_size), or floor with drop_last (0 when
-  /// drop_last is set and the dataset is smaller than one batch, as in PyTorch).
+  /// drop_last is set and the dataset is smaller than one batch, as in PyTorch); with a sampler,
+  /// n is the number of indices it yields, sampler->size(dataset size).
   std::size_t size() const;
   const Dataset& dataset() const { return *dataset_; }
   const DataLoaderOptions& options() const { return options_; }
 
-  /// Starts a pass over the dataset (an epoch): with shuffle, each call draws a new order.
+  /// Starts a pass over the dataset (an epoch): with shuffle, each call draws a new order; with a
+  /// sampler, each call asks it for one.
   Iterator begin();
   Iterator end() const;
 
