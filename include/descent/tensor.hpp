@@ -3,6 +3,7 @@
 // values, its gradient and its place in the autograd graph; clone() copies the values.
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
@@ -20,6 +21,8 @@ namespace descent {
 namespace autograd {
 class Node;
 struct BackwardOptions;  // autograd/backward_options.hpp, included at the end: it needs Tensor whole
+struct TensorHooks;      // autograd/hooks.hpp, included at the end too
+class RemovableHandle;
 }
 
 /// How many times a storage's values were changed in place, shared by all its views: every
@@ -53,6 +56,7 @@ struct TensorImpl {
   bool requires_grad = false;
   std::shared_ptr<TensorImpl> grad;         ///< accumulated by backward() in leaves
   std::shared_ptr<autograd::Node> grad_fn;  ///< the recorded op that produced this tensor
+  std::shared_ptr<autograd::TensorHooks> hooks;  ///< a leaf's hooks (a recorded result's are its node's)
 };
 
 class Tensor {
@@ -129,6 +133,11 @@ class Tensor {
   void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
   /// backward() with PyTorch's keywords: {.retain_graph, .create_graph, .inputs}.
   void backward(const Tensor& gradient, const autograd::BackwardOptions& options) const;
+  /// Calls `hook` with this tensor's gradient during backward passes (the sum over its uses); the
+  /// hook may return a replacement, or an undefined tensor to keep it (autograd/hooks.hpp).
+  autograd::RemovableHandle register_hook(std::function<Tensor(const Tensor& grad)> hook) const;
+  /// Calls `hook` with this leaf once backward() has accumulated the pass's gradient into its .grad().
+  autograd::RemovableHandle register_post_accumulate_grad_hook(std::function<void(const Tensor& tensor)> hook) const;
 
   TensorImpl& impl() const {
     if (!impl_) throw_undefined();
@@ -172,3 +181,4 @@ template <class T> Tensor from_blob(T* values, const Shape& shape, std::shared_p
 }  // namespace descent
 
 #include "descent/autograd/backward_options.hpp"  // completes Tensor::backward(gradient, options)
+#include "descent/autograd/hooks.hpp"             // completes register_hook's handle

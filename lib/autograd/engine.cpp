@@ -7,7 +7,9 @@
 #include <queue>
 #include <span>
 #include <unordered_map>
+#include <unordered_set>
 
+#include "autograd/running_hooks.hpp"
 #include "autograd/running_node.hpp"
 #include "descent/autograd/anomaly.hpp"
 #include "descent/autograd/grad_mode.hpp"
@@ -98,18 +100,37 @@ class Targets {
   bool is_target(const Node* node) const { return nodes_.count(node) != 0; }
   bool is_target_leaf(const TensorImpl* leaf) const { return all_leaves() || leaves_.count(leaf) != 0; }
 
-  /// A gradient reaching a leaf.
+  /// Expects one more gradient (or undefined tensor) for `leaf` in this pass, if it has hooks and
+  /// is a target: its hooks then run once, with the sum, when the last one has arrived.
+  void expect(const std::shared_ptr<TensorImpl>& leaf) {
+    if (!leaf->hooks || leaf->hooks->empty() || !is_target_leaf(leaf.get())) return;
+    auto [it, added] = hooked_index_.emplace(leaf.get(), hooked_.size());
+    if (added) hooked_.push_back({leaf, 0, Tensor()});
+    ++hooked_[it->second].remaining;
+  }
+
+  /// A gradient reaching a leaf along one edge (undefined: the edge's node gave it none).
   void leaf(const std::shared_ptr<TensorImpl>& leaf, Tensor grad) {
-    if (all_leaves()) {
-      deferred_.emplace_back(leaf, std::move(grad));
-      return;
+    if (!hooked_.empty()) {
+      auto it = hooked_index_.find(leaf.get());
+      if (it != hooked_index_.end()) {
+        Hooked& hooked = hooked_[it->second];
+        if (grad.defined()) hooked.sum = add_gradients(hooked.sum, std::move(grad));
+        if (--hooked.remaining == 0 && hooked.sum.defined()) complete(leaf, std::move(hooked.sum));
+        return;
+      }
     }
-    auto it = leaves_.find(leaf.get());
-    if (it != leaves_.end()) deliver(it->second, std::move(grad));
+    if (grad.defined()) deliver_leaf(leaf, std::move(grad));
   }
   /// Accumulates into .grad what the pass delivered: only once it has succeeded, so that a pass
-  /// stopped by an error (a stale saved tensor) leaves every .grad as it was.
+  /// stopped by an error (a stale saved tensor) leaves every .grad as it was (but hooked leaves').
+  /// A hooked leaf still waiting (a node above it got no gradient, so it never ran) completes here.
   void flush() {
+    for (Hooked& hooked : hooked_)
+      if (hooked.remaining != 0 && hooked.sum.defined()) {
+        hooked.remaining = 0;
+        complete(hooked.leaf, std::move(hooked.sum));
+      }
     for (auto& [impl, grad] : deferred_) accumulate(*impl, std::move(grad));
     deferred_.clear();
   }
@@ -121,6 +142,34 @@ class Targets {
   std::vector<Tensor>& grads() { return grads_; }
 
  private:
+  struct Hooked {
+    std::shared_ptr<TensorImpl> leaf;
+    std::size_t remaining = 0;  ///< edges (and roots) still to deliver
+    Tensor sum;
+  };
+
+  /// A hooked leaf's whole gradient of the pass: through its gradient hooks, then returned (grad()),
+  /// or accumulated now and shown to its post-accumulate hooks, or delivered like any other.
+  void complete(const std::shared_ptr<TensorImpl>& leaf, Tensor grad) {
+    const std::shared_ptr<TensorHooks> hooks = leaf->hooks;  // a hook may remove itself
+    grad = run_grad_hooks(*hooks, std::move(grad), "a leaf");
+    if (capture_ || hooks->post_accumulate.empty()) {
+      deliver_leaf(leaf, std::move(grad));
+      return;
+    }
+    accumulate(*leaf, std::move(grad));
+    run_post_accumulate_hooks(*hooks, Tensor(leaf));
+  }
+
+  void deliver_leaf(const std::shared_ptr<TensorImpl>& leaf, Tensor grad) {
+    if (all_leaves()) {
+      deferred_.emplace_back(leaf, std::move(grad));
+      return;
+    }
+    auto it = leaves_.find(leaf.get());
+    if (it != leaves_.end()) deliver(it->second, std::move(grad));
+  }
+
   void deliver(std::size_t i, Tensor grad) {
     if (capture_) grads_[i] = add_gradients(grads_[i], std::move(grad));
     else deferred_.emplace_back(impls_[i], std::move(grad));
@@ -132,6 +181,8 @@ class Targets {
   std::vector<std::shared_ptr<TensorImpl>> impls_;
   std::vector<Tensor> grads_;
   Deliveries deferred_;
+  std::vector<Hooked> hooked_;  // in the order first reached
+  std::unordered_map<const TensorImpl*, std::size_t> hooked_index_;
 };
 
 /// The nodes from which a target is reachable (only these need to run when targets are chosen),
@@ -170,6 +221,25 @@ std::unordered_map<const Node*, bool> nodes_leading_to(const std::vector<std::sh
   return leads;
 }
 
+/// Tells `targets` how many gradients each hooked leaf will receive: one per edge into it from a node
+/// that will run (every node reachable from `starts`, or those leading to a target when pruned).
+void expect_hooked_leaves(const std::vector<std::shared_ptr<Node>>& starts, Targets& targets,
+                          const std::unordered_map<const Node*, bool>* leads) {
+  std::unordered_set<const Node*> seen;
+  std::vector<const Node*> stack;
+  for (const auto& start : starts)
+    if (seen.insert(start.get()).second) stack.push_back(start.get());
+  while (!stack.empty()) {
+    const Node* node = stack.back();
+    stack.pop_back();
+    if (leads && !leads->at(node)) continue;  // never runs
+    for (const Edge& edge : node->edges) {
+      if (edge.leaf) targets.expect(edge.leaf);
+      else if (edge.node && seen.insert(edge.node.get()).second) stack.push_back(edge.node.get());
+    }
+  }
+}
+
 /// The gradient of root i: `given` checked against it, or ones for a scalar when none is given.
 Tensor root_gradient(const char* op, std::span<const Tensor> roots, std::size_t i, const Tensor& given) {
   const Tensor& root = roots[i];
@@ -206,26 +276,34 @@ void run_backward(const char* op, std::span<const Tensor> roots, std::span<const
   DESCENT_CHECK(!roots.empty(), op, "expected at least one output to differentiate");
   DESCENT_CHECK(root_grads.empty() || root_grads.size() == roots.size(), op, "got ", root_grads.size(),
                 " gradients for ", roots.size(), " outputs");
+  const bool grad_mode_outside = is_grad_enabled();
+  PassCallbacks callbacks;
   AutoGradMode mode(create_graph);
   Queue queue;
   DrainOnError drain{queue};
   const bool pruned = !targets.all_leaves();
-  std::vector<std::shared_ptr<Node>> starts;  // for pruning only
+  const bool hooks = TensorHooks::live() > 0;  // then hooked leaves need their gradients counted
+  std::vector<std::shared_ptr<Node>> starts;  // for pruning and hooks only
+  std::vector<Tensor> leaf_roots;
   for (std::size_t i = 0; i < roots.size(); ++i) {
     const Tensor& root = roots[i];
     Tensor grad = root_gradient(op, roots, i, root_grads.empty() ? Tensor() : root_grads[i]);
     if (root.is_leaf()) {
-      targets.leaf(root.impl_ptr(), std::move(grad));  // the caller's gradient is shared: copied when kept
+      if (hooks) targets.expect(root.impl_ptr());
+      leaf_roots.push_back(std::move(grad));  // delivered once every hooked leaf is counted
       continue;
     }
     Node& node = *root.grad_fn();
     if (!node.pending_grad.defined()) {
       queue.push(root.grad_fn());
-      if (pruned) starts.push_back(root.grad_fn());
+      if (pruned || hooks) starts.push_back(root.grad_fn());
     }
     node.pending_grad = add_gradients(node.pending_grad, std::move(grad));
   }
   const auto leads = pruned ? nodes_leading_to(starts, targets) : std::unordered_map<const Node*, bool>{};
+  if (hooks) expect_hooked_leaves(starts, targets, pruned ? &leads : nullptr);
+  for (std::size_t i = 0, next = 0; i < roots.size(); ++i)  // the caller's gradient is shared: copied when kept
+    if (roots[i].is_leaf()) targets.leaf(roots[i].impl_ptr(), std::move(leaf_roots[next++]));
   while (!queue.empty()) {
     std::shared_ptr<Node> node = queue.top();
     queue.pop();
@@ -234,6 +312,10 @@ void run_backward(const char* op, std::span<const Tensor> roots, std::span<const
     DESCENT_CHECK(!node->released, op, "trying to backward through the graph a second time (at ", node->name(),
                   "): its saved values were freed by the first backward; pass retain_graph=true to the first call "
                   "if you need to");
+    if (node->hooks && !node->hooks->grad.empty()) {
+      const std::shared_ptr<TensorHooks> node_hooks = node->hooks;  // a hook may remove itself
+      grad_output = run_grad_hooks(*node_hooks, std::move(grad_output), node->name());
+    }
     if (pruned) {
       targets.node(node.get(), grad_output);
       if (!leads.at(node.get())) continue;
@@ -248,6 +330,10 @@ void run_backward(const char* op, std::span<const Tensor> roots, std::span<const
     if (is_anomaly_enabled()) check_backward(*node, grad_output, input_grads);
     for (std::size_t i = 0; i < input_grads.size(); ++i) {
       const Edge& edge = node->edges[i];
+      if (edge.leaf && !input_grads[i].defined()) {
+        targets.leaf(edge.leaf, Tensor());  // a hooked leaf counts it
+        continue;
+      }
       if (!edge.needed() || !input_grads[i].defined()) continue;
       Tensor g = fit_to_input(*node, std::move(input_grads[i]), edge);
       if (edge.leaf) {
@@ -265,6 +351,8 @@ void run_backward(const char* op, std::span<const Tensor> roots, std::span<const
     }
   }
   targets.flush();
+  AutoGradMode outside(grad_mode_outside);
+  callbacks.run();
 }
 
 }  // namespace

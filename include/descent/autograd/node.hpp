@@ -42,6 +42,7 @@ class Node {
 
   std::vector<Edge> edges;
   Tensor pending_grad;  ///< the gradient summed so far during a backward pass
+  std::shared_ptr<TensorHooks> hooks;  ///< the hooks registered on this node's result (hooks.hpp)
   bool released = false;
   /// Where the op was recorded, for anomaly reports; kept only in anomaly mode (see anomaly.hpp).
   std::shared_ptr<const RecordSite> recorded_at;
