@@ -12,6 +12,9 @@
 
 #include "descent/descent.hpp"
 #include "descent/plot/plot.hpp"
+#ifdef DESCENT_HAS_MPI
+#include "descent/distributed.hpp"
+#endif
 
 namespace fashion_mnist {
 
@@ -31,6 +34,7 @@ struct Settings {
   std::size_t limit = 0;  // 0: every image
   fs::path plot;          // an SVG file for the curves
   fs::path save, load;    // model checkpoints (.npz)
+  bool distributed = false;  // --distributed: one replica per MPI rank (also when mpirun started us)
 };
 
 [[noreturn]] inline void usage(const char* program, const std::string& flags, const std::string& problem) {
@@ -42,6 +46,10 @@ struct Settings {
 inline Settings parse(int argc, char** argv, const char* program, const std::string& flags, Settings s) {
   for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
+    if (flag == "--distributed" && flags.find("[--distributed]") != std::string::npos) {
+      s.distributed = true;
+      continue;
+    }
     if (flags.find("[" + flag + " ") == std::string::npos) usage(program, flags, "unknown option " + flag);
     if (i + 1 >= argc) usage(program, flags, "missing value after " + flag);
     const std::string value = argv[++i];
@@ -102,56 +110,123 @@ inline std::size_t correct(const Tensor& logits, const Tensor& labels) {
   return static_cast<std::size_t>(sum(eq(argmax(logits, 1), labels)).item<std::int64_t>());
 }
 
-/// In eval mode, `chunk` images at a time; leaves the net in training mode.
-inline double accuracy(nn::Module& net, const Tensor& images, const Tensor& labels, std::size_t chunk = 1000) {
+/// The processes of the run: one, or one per MPI rank (started by mpirun, or --distributed), each
+/// training a replica of the model on its share of every epoch (distributed::DataParallel).
+class Processes {
+ public:
+  Processes(const char* program, bool distributed) {
+#ifdef DESCENT_HAS_MPI
+    if (distributed || distributed::launched_by_mpi()) {
+      mpi_ = std::make_unique<distributed::Environment>();
+      rank_ = distributed::rank();
+      count_ = distributed::world_size();
+    }
+#else
+    if (distributed) {
+      std::fprintf(stderr, "%s: --distributed needs descent built with MPI (apt-get install libopenmpi-dev openmpi-bin, "
+                   "then configure again)\n", program);
+      std::exit(2);
+    }
+#endif
+    (void)program;
+  }
+  std::size_t rank() const { return rank_; }
+  std::size_t count() const { return count_; }
+  /// The process that prints, plots and saves.
+  bool main() const { return rank_ == 0; }
+
+  /// The model to train: `net`, or a DataParallel replica of it (rank 0's weights everywhere).
+  std::shared_ptr<nn::Module> replicate(std::shared_ptr<nn::Module> net) const {
+#ifdef DESCENT_HAS_MPI
+    if (mpi_) return std::make_shared<distributed::DataParallel>(std::move(net));
+#endif
+    return net;
+  }
+  /// Loader options for batches of `batch_size` (per process): shuffled, over this rank's share.
+  data::DataLoaderOptions loader_options(std::size_t batch_size, std::uint64_t seed) const {
+    if (count_ == 1) return {.batch_size = batch_size, .shuffle = true};
+    return {.batch_size = batch_size,
+            .sampler = std::make_shared<data::DistributedSampler>(count_, rank_, data::DistributedSamplerOptions{.seed = seed})};
+  }
+  /// Reads a checkpoint into `net`: in a distributed run, rank 0 reads it for every rank.
+  void load(nn::Module& net, const fs::path& path) const {
+#ifdef DESCENT_HAS_MPI
+    if (mpi_) return distributed::load(net, path);
+#endif
+    io::load(net, path);
+  }
+  /// Sums over the processes (a collective), for metrics.
+  void sum(std::vector<double>& values, nn::Module& model) const {
+    if (auto* replicas = dynamic_cast<train::Replicated*>(&model)) replicas->sum_over_replicas(values);
+  }
+
+ private:
+#ifdef DESCENT_HAS_MPI
+  std::unique_ptr<distributed::Environment> mpi_;
+#endif
+  std::size_t rank_ = 0, count_ = 1;
+};
+
+/// In eval mode, `chunk` images at a time, each process its share of the images; leaves the net in
+/// training mode.
+inline double accuracy(nn::Module& net, const Tensor& images, const Tensor& labels, const Processes& processes,
+                       std::size_t chunk = 1000) {
   NoGradGuard no_grad;
   net.eval();
-  std::size_t right = 0;
+  std::vector<double> right{0};
   const std::size_t n = images.size(0);
-  for (std::size_t start = 0; start < n; start += chunk) {
-    const std::size_t len = std::min(chunk, n - start);
-    right += correct(net(narrow(images, 0, static_cast<std::ptrdiff_t>(start), len)),
-                     narrow(labels, 0, static_cast<std::ptrdiff_t>(start), len));
+  const std::size_t first = n * processes.rank() / processes.count(), last = n * (processes.rank() + 1) / processes.count();
+  for (std::size_t start = first; start < last; start += chunk) {
+    const std::size_t len = std::min(chunk, last - start);
+    right[0] += static_cast<double>(correct(net(narrow(images, 0, static_cast<std::ptrdiff_t>(start), len)),
+                                            narrow(labels, 0, static_cast<std::ptrdiff_t>(start), len)));
   }
+  processes.sum(right, net);
   net.train();
-  return static_cast<double>(right) / static_cast<double>(n);
+  return right[0] / static_cast<double>(n);
 }
 
 /// s.epochs epochs of cross-entropy training, the scheduler stepped after each, a line printed per
-/// epoch; then the curves drawn into s.plot and the model saved to s.save if given, and the last
-/// line printed: test_accuracy=<a> epochs=<n> seconds=<s> (with s.epochs 0, the net as it is).
-inline void run_training(nn::Module& net, optim::Optimizer& opt, optim::LRScheduler& schedule, data::DataLoader& loader,
-                         const Tensor& test_x, const Tensor& test_y, const Settings& s, const std::string& title) {
+/// epoch; then the curves drawn into s.plot and `net` saved to s.save if given, and the last line
+/// printed: test_accuracy=<a> epochs=<n> seconds=<s> (with s.epochs 0, the net as it is). `model` is
+/// what trains: `net` itself or its DataParallel replica; losses and accuracies are over every
+/// process's examples, printed, plotted and saved by the main process.
+inline void run_training(nn::Module& model, nn::Module& net, optim::Optimizer& opt, optim::LRScheduler& schedule,
+                         data::DataLoader& loader, const Tensor& test_x, const Tensor& test_y, const Settings& s,
+                         const Processes& processes, const std::string& title) {
   using clock = std::chrono::steady_clock;
   const auto start = clock::now();
-  double test_acc = s.epochs == 0 ? accuracy(net, test_x, test_y) : 0;
+  double test_acc = s.epochs == 0 ? accuracy(model, test_x, test_y, processes) : 0;
   std::vector<double> train_losses, train_accuracies, test_accuracies;  // per epoch, for --plot
+  auto* sampler = dynamic_cast<data::DistributedSampler*>(loader.options().sampler.get());
   for (int epoch = 1; epoch <= s.epochs; ++epoch) {
     const auto epoch_start = clock::now();
-    double loss_sum = 0;
-    std::size_t seen = 0, right = 0;
+    if (sampler) sampler->set_epoch(static_cast<std::uint64_t>(epoch - 1));
+    std::vector<double> totals{0, 0, 0};  // loss sum, right, seen
     for (const data::Batch& batch : loader) {
-      Tensor logits = net(batch.inputs);
+      Tensor logits = model(batch.inputs);
       Tensor loss = nn::cross_entropy(logits, batch.targets);
       opt.zero_grad();
       loss.backward();
       opt.step();
       const std::size_t n = batch.inputs.size(0);
-      loss_sum += loss.item() * static_cast<double>(n);
-      right += correct(logits.detach(), batch.targets);
-      seen += n;
+      totals[0] += loss.item() * static_cast<double>(n);
+      totals[1] += static_cast<double>(correct(logits.detach(), batch.targets));
+      totals[2] += static_cast<double>(n);
     }
+    processes.sum(totals, model);
     const double seconds = std::chrono::duration<double>(clock::now() - epoch_start).count();
     schedule.step();
-    test_acc = accuracy(net, test_x, test_y);
-    std::printf("epoch %2d  loss %.4f  train_accuracy %.4f  test_accuracy %.4f  %.2fs\n", epoch,
-                loss_sum / static_cast<double>(seen), static_cast<double>(right) / static_cast<double>(seen), test_acc,
-                seconds);
-    std::fflush(stdout);
-    train_losses.push_back(loss_sum / static_cast<double>(seen));
-    train_accuracies.push_back(static_cast<double>(right) / static_cast<double>(seen));
+    test_acc = accuracy(model, test_x, test_y, processes);
+    train_losses.push_back(totals[0] / totals[2]);
+    train_accuracies.push_back(totals[1] / totals[2]);
     test_accuracies.push_back(test_acc);
+    if (!processes.main()) continue;
+    std::printf("epoch %2d  loss %.4f  train_accuracy %.4f  test_accuracy %.4f  %.2fs\n", epoch, train_losses.back(),
+                train_accuracies.back(), test_acc, seconds);
+    std::fflush(stdout);
   }
+  if (!processes.main()) return;
   if (!s.plot.empty())
     plot::curves({{"train loss", train_losses}, {"train accuracy", train_accuracies}, {"test accuracy", test_accuracies}},
                  title, s.plot);

@@ -108,9 +108,11 @@ ModelCheckpoint::ModelCheckpoint(Saver saver, ModelCheckpointOptions options)
   DESCENT_CHECK(saver_, "ModelCheckpoint", "no saver given");
 }
 
+void ModelCheckpoint::on_train_begin(const TrainBegin& begin) { writes_ = begin.rank == 0; }
+
 void ModelCheckpoint::on_epoch_end(std::size_t epoch, const Metrics& metrics, bool&) {
-  const bool improved = monitor_.update(epoch, metrics);
-  if (options_.save_best_only && !improved) return;
+  const bool improved = monitor_.update(epoch, metrics);  // on every rank: the metrics are the same
+  if ((options_.save_best_only && !improved) || !writes_) return;
   std::string path = options_.path;
   const std::string placeholder = "{epoch}";
   for (auto at = path.find(placeholder); at != std::string::npos; at = path.find(placeholder, at))

@@ -8,11 +8,13 @@
 
 #include "descent/autograd/anomaly.hpp"
 #include "descent/autograd/grad_mode.hpp"
+#include "descent/data/sampler.hpp"
 #include "descent/error.hpp"
 #include "descent/nn/module.hpp"
 #include "descent/ops/elementwise.hpp"
 #include "descent/ops/reduce.hpp"
 #include "descent/optim/optimizer.hpp"
+#include "descent/train/replicated.hpp"
 
 namespace descent::train {
 
@@ -23,11 +25,18 @@ void check_metrics(const std::vector<std::string>& metrics, const char* op) {
     DESCENT_CHECK(name == "accuracy", op, "unknown metric \"", name, "\" (known: accuracy)");
 }
 
-// A DataLoader is never empty, but with drop_last it yields no batch when its dataset is smaller
-// than one batch: averaging over zero examples would give NaN, so say why instead.
+// A DataLoader is never empty, but it yields no batch when its dataset (or its sampler's share of
+// it) is smaller than one batch and drop_last is set, or when a sampler yields nothing: averaging over
+// zero examples would give NaN, so say why instead.
 void check_has_batches(const data::DataLoader& loader, const char* op, const char* which) {
-  DESCENT_CHECK(loader.size() > 0, op, "the ", which, " loader yields no batch: its dataset has ", loader.dataset().size(),
-                " examples, fewer than batch_size ", loader.options().batch_size, ", and drop_last is set");
+  if (loader.size() > 0) return;
+  const std::size_t n = loader.dataset().size();
+  const data::DataLoaderOptions& options = loader.options();
+  const std::string examples = options.sampler
+      ? detail::concat("its sampler yields ", options.sampler->size(n), " of the dataset's ", n, " examples")
+      : detail::concat("its dataset has ", n, " examples");
+  throw Error(detail::concat(op, ": the ", which, " loader yields no batch: ", examples, ", fewer than batch_size ",
+                             options.batch_size, options.drop_last ? ", and drop_last is set" : ""));
 }
 
 bool wants_accuracy(const std::vector<std::string>& metrics) {
@@ -49,6 +58,14 @@ std::size_t correct(const Tensor& output, const Tensor& target, const char* op) 
 struct Totals {
   double loss_sum = 0;
   std::size_t right = 0, seen = 0;
+
+  /// The totals over every replica (a collective), for a model trained as one of several.
+  Totals over(Replicated* replicas) const {
+    if (!replicas) return *this;
+    double values[3] = {loss_sum, static_cast<double>(right), static_cast<double>(seen)};
+    replicas->sum_over_replicas(values);
+    return {values[0], static_cast<std::size_t>(values[1]), static_cast<std::size_t>(values[2])};
+  }
 
   void add(double loss, std::size_t right_in_batch, std::size_t n) {
     loss_sum += loss * static_cast<double>(n);
@@ -94,7 +111,7 @@ Metrics evaluate(nn::Module& model, const LossFunction& loss_fn, data::DataLoade
     const double loss = loss_fn(output, batch.targets).item();
     totals.add(loss, accuracy ? correct(output, batch.targets, "evaluate") : 0, batch.inputs.size(0));
   }
-  return totals.metrics(accuracy);
+  return totals.over(dynamic_cast<Replicated*>(&model)).metrics(accuracy);
 }
 
 History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& loss_fn,
@@ -105,10 +122,14 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
   if (options.validation) check_has_batches(*options.validation, "fit", "validation");
   for (const Callback* callback : options.callbacks) DESCENT_CHECK(callback, "fit", "a callback is null");
   const bool accuracy = wants_accuracy(options.metrics);
+  // One replica of several (distributed::DataParallel): metrics summed over all, progress on rank 0.
+  Replicated* replicas = dynamic_cast<Replicated*>(&model);
+  const std::size_t rank = replicas ? replicas->replica_rank() : 0;
+  auto* sampler = dynamic_cast<data::DistributedSampler*>(train_loader.options().sampler.get());
 
   std::unique_ptr<ProgressBar> progress;
   std::vector<Callback*> callbacks;
-  if (options.verbose) {
+  if (options.verbose && rank == 0) {
     progress = std::make_unique<ProgressBar>(options.progress);
     callbacks.push_back(progress.get());
   }
@@ -118,13 +139,15 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
   std::optional<autograd::DetectAnomaly> detect;
   if (options.detect_anomaly) detect.emplace();
   History history;
-  const TrainBegin begin{&model, &optimizer, options.epochs, train_loader.size()};
+  const TrainBegin begin{&model, &optimizer, options.epochs, train_loader.size(), rank,
+                         replicas ? replicas->replica_count() : 1};
   for (Callback* callback : callbacks) callback->on_train_begin(begin);
 
   using clock = std::chrono::steady_clock;
   bool stop = false;
   for (std::size_t epoch = 1; epoch <= options.epochs && !stop; ++epoch) {
     for (Callback* callback : callbacks) callback->on_epoch_begin(epoch);
+    if (sampler) sampler->set_epoch(epoch - 1);  // a new order each epoch, the same on every rank
     const auto start = clock::now();
     const double lr = optimizer.lr(0);  // the lr of this epoch: schedulers step at its end
 
@@ -149,7 +172,7 @@ History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& 
       for (Callback* callback : callbacks) callback->on_batch_end(step, n, running);
     }
 
-    Metrics metrics = totals.metrics(accuracy);
+    Metrics metrics = totals.over(replicas).metrics(accuracy);
     if (options.validation) {
       const Metrics validation = evaluate(model, loss_fn, *options.validation, options.metrics);
       for (const auto& [name, value] : validation) metrics.set("val_" + name, value);

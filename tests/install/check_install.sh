@@ -60,6 +60,18 @@ if (( cmake_status != 0 )); then cat "$work/cmake.log" >&2; echo "CMake consumer
 
 out=$("$work/consumer-build/consumer")     # (CMake gives it an RPATH to the prefix)
 echo "== run (CMake):      $out"
+# descent::distributed (built with MPI): the CMake target and descent-distributed.pc, run as one rank.
+if [[ -x $work/consumer-build/consumer_mpi ]]; then
+  echo "== run (CMake, descent::distributed): $("$work/consumer-build/consumer_mpi")"
+  if (( have_pkg_config )); then
+    # shellcheck disable=SC2046
+    "$cxx" -std=c++20 -O2 -o "$work/consumer-mpi-pkgconfig" "$here/consumer/mpi_main.cpp" \
+      $(pkg-config --cflags --libs descent-distributed)
+    echo "== run (pkg-config, descent-distributed): $(LD_LIBRARY_PATH="$(pkg-config --variable=libdir descent)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$work/consumer-mpi-pkgconfig")"
+  fi
+elif [[ -f $prefix/lib/pkgconfig/descent-distributed.pc ]]; then
+  echo "descent-distributed.pc is installed but the CMake consumer has no descent::distributed" >&2; exit 1
+fi
 if (( have_pkg_config )); then
   # A shared libdescent in a non-standard prefix is found through LD_LIBRARY_PATH.
   out=$(LD_LIBRARY_PATH="$(pkg-config --variable=libdir descent)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \

@@ -36,6 +36,10 @@ struct TrainBegin {
   std::size_t epochs = 0;
   /// Batches in one training epoch (the loader's size()).
   std::size_t steps_per_epoch = 0;
+  /// This process's replica and their number, for a model trained on several (train/replicated.hpp):
+  /// callbacks that write files do so on rank 0 only.
+  std::size_t rank = 0;
+  std::size_t world_size = 1;
 };
 
 class Callback {
@@ -140,11 +144,13 @@ struct ModelCheckpointOptions {
   bool save_best_only = true;
 };
 
-/// Calls `saver(path)` when the monitored metric improves, e.g. with a lambda that writes the model.
+/// Calls `saver(path)` when the monitored metric improves, e.g. with a lambda that writes the model;
+/// on rank 0 only when the model is one of several replicas.
 class ModelCheckpoint : public Callback {
  public:
   using Saver = std::function<void(const std::string& path)>;
   ModelCheckpoint(Saver saver, ModelCheckpointOptions options = {});
+  void on_train_begin(const TrainBegin& begin) override;
   void on_epoch_end(std::size_t epoch, const Metrics& metrics, bool& stop) override;
 
   /// How many times the saver was called, and at which epoch last (0 if never).
@@ -157,6 +163,7 @@ class ModelCheckpoint : public Callback {
   ModelCheckpointOptions options_;
   Monitor monitor_;
   std::size_t saves_ = 0, last_saved_epoch_ = 0;
+  bool writes_ = true;  ///< false on replicas other than rank 0
 };
 
 }  // namespace descent::train
