@@ -56,7 +56,6 @@ struct DataParallel::Bucket {
   Tensor buffer;
   std::size_t pending = 0;  ///< parameters whose gradient has not arrived in this pass
   MPI_Request request = MPI_REQUEST_NULL;
-  bool launched = false;
 };
 
 struct DataParallel::Slot {
@@ -234,18 +233,25 @@ void DataParallel::gradient_ready(std::size_t k) {
 }
 
 void DataParallel::launch_ready_buckets() {
-  // In bucket order on every rank, as MPI requires of collectives on one communicator.
-  while (next_launch_ < buckets_.size() && buckets_[next_launch_].pending == 0) launch(buckets_[next_launch_++]);
+  // In bucket order on every rank, as MPI requires of collectives on one communicator. During backward
+  // all but the last bucket; that one, whose gradients come last, finish() reduces.
+  while (next_launch_ + 1 < buckets_.size() && buckets_[next_launch_].pending == 0) launch(buckets_[next_launch_++]);
 }
 
 void DataParallel::launch(Bucket& bucket) {
   const int count = static_cast<int>(bucket.buffer.numel());
   DESCENT_CHECK(static_cast<std::size_t>(count) == bucket.buffer.numel(), "DataParallel",
                 "a bucket of ", bucket.buffer.numel(), " elements is too large for MPI: lower bucket_cap_mb");
-  detail::check(MPI_Iallreduce(MPI_IN_PLACE, bucket.buffer.impl().data, count, detail::mpi_type(bucket.dtype), MPI_SUM,
-                               comm_->comm, &bucket.request),
-                "DataParallel");
-  bucket.launched = true;
+  void* data = bucket.buffer.impl().data;
+  const MPI_Datatype type = detail::mpi_type(bucket.dtype);
+  // Started during backward: non-blocking. The last bucket, and every bucket without overlap, when
+  // backward has ended: blocking, as Open MPI's blocking algorithms are faster (940 KB between two
+  // ranks here: 0.70 ms against 1.31 ms). Which bucket is which is the same on every rank: MPI does
+  // not match a blocking collective with a non-blocking one.
+  if (options_.overlap && &bucket != &buckets_.back())
+    detail::check(MPI_Iallreduce(MPI_IN_PLACE, data, count, type, MPI_SUM, comm_->comm, &bucket.request), "DataParallel");
+  else
+    detail::check(MPI_Allreduce(MPI_IN_PLACE, data, count, type, MPI_SUM, comm_->comm), "DataParallel");
   ++statistics_.reductions;
   statistics_.bytes += bucket.numel * element_size(bucket.dtype);
 }
@@ -265,7 +271,7 @@ void DataParallel::finish() {
     slot.arrived = true;
     --bucket.pending;
   }
-  launch_ready_buckets();
+  while (next_launch_ < buckets_.size()) launch(buckets_[next_launch_++]);
   for (Bucket& bucket : buckets_) detail::check(MPI_Wait(&bucket.request, MPI_STATUS_IGNORE), "DataParallel");
   statistics_.seconds_waiting += seconds_since(start);
   ++statistics_.steps;
@@ -291,7 +297,6 @@ void DataParallel::finish() {
       }
     });
     bucket.pending = bucket.parameters.size();
-    bucket.launched = false;
   }
   for (Slot& slot : slots_) slot.arrived = false;
   next_launch_ = 0;
