@@ -204,7 +204,7 @@ void clear(const Tensor& buffer, std::size_t offset, std::size_t count_at, std::
 }  // namespace
 
 void DataParallel::gradient_ready(std::size_t k) {
-  if (!synchronising_) return;
+  if (!synchronising_ || world_size_ == 1) return;  // one rank: its gradients are the average already
   const auto start = Clock::now();
   const Tensor grad = parameters_[k].grad();
   DESCENT_CHECK(!grad.requires_grad(), "DataParallel", "backward with create_graph is not supported: the averaged "

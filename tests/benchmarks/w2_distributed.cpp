@@ -46,13 +46,14 @@ int main(int argc, char** argv) try {
     model.reset_statistics();
     const bench::Epoch e = bench::train_epoch(model, opt, loader);
     const auto& s = model.statistics();
+    const std::size_t steps = std::max<std::size_t>(s.steps, 1);  // 0 on one rank: nothing to reduce
     train_s += e.train_s;
     if (rank == 0)
       std::printf("W2-MPI epoch=%d train_s=%.3f mean_loss=%.4f waiting_s=%.3f hooks_s=%.3f comm_share=%.3f "
                   "steps=%zu reductions_per_step=%.1f bytes_per_step=%zu\n",
                   epoch, e.train_s, e.mean_loss, s.seconds_waiting, s.seconds_in_hooks,
                   (s.seconds_waiting + s.seconds_in_hooks) / e.train_s, s.steps,
-                  double(s.reductions) / double(s.steps), s.bytes / s.steps);
+                  double(s.reductions) / double(steps), s.bytes / steps);
     std::fflush(stdout);
   }
   NoGradGuard no_grad;

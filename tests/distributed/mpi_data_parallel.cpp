@@ -334,8 +334,21 @@ BOOST_AUTO_TEST_CASE(a_checkpoint_loaded_on_rank_0_resumes_every_rank) {
   for (std::size_t i = 0; i < got.size(); ++i) {
     BOOST_TEST(relative_difference(got[i], rank0s(expected[i])) == 0.0);
   }
+  // An optimizer's state (Adam's moments and step) too: every rank resumes with rank 0's.
+  optim::Adam stepped(saved->parameters(), {.lr = 0.01});
+  manual_seed(500 + rank());  // a different batch on every rank: different moments
+  mse_loss((*saved)(randn({2, 5}, float64)), zeros({2, 3}, float64)).backward();
+  stepped.step();
+  const std::string adam_path = path + ".adam.npz";
+  if (rank() == 0) io::save(stepped, adam_path);
+  optim::Adam resumed(net->parameters(), {.lr = 0.01});
+  dist::load(resumed, adam_path);
+  const auto theirs = stepped.state_tensors(), ours = resumed.state_tensors();
+  BOOST_TEST_REQUIRE(ours.size() == theirs.size());
+  for (std::size_t i = 0; i < ours.size(); ++i)
+    BOOST_TEST(relative_difference(ours[i].second, rank0s(theirs[i].second)) == 0.0, ours[i].first);
   dist::barrier();
-  if (rank() == 0) std::filesystem::remove(path);
+  if (rank() == 0) std::filesystem::remove(path), std::filesystem::remove(adam_path);
   check_error([] { auto m = mlp(float64); dist::load(*m, "/nonexistent/model.npz"); },
               "distributed::load: cannot read /nonexistent/model.npz on rank 0");
 }
