@@ -155,10 +155,6 @@ class Processes {
 #endif
     io::load(net, path);
   }
-  /// Sums over the processes (a collective), for metrics.
-  void sum(std::vector<double>& values, nn::Module& model) const {
-    if (auto* replicas = dynamic_cast<train::Replicated*>(&model)) replicas->sum_over_replicas(values);
-  }
 
  private:
 #ifdef DESCENT_HAS_MPI
@@ -171,6 +167,8 @@ class Processes {
 /// training mode.
 inline double accuracy(nn::Module& net, const Tensor& images, const Tensor& labels, const Processes& processes,
                        std::size_t chunk = 1000) {
+  auto* replicas = dynamic_cast<train::Replicated*>(&net);
+  if (replicas) replicas->sync_buffers();  // every process evaluates rank 0's model, which it saves
   NoGradGuard no_grad;
   net.eval();
   std::vector<double> right{0};
@@ -181,7 +179,7 @@ inline double accuracy(nn::Module& net, const Tensor& images, const Tensor& labe
     right[0] += static_cast<double>(correct(net(narrow(images, 0, static_cast<std::ptrdiff_t>(start), len)),
                                             narrow(labels, 0, static_cast<std::ptrdiff_t>(start), len)));
   }
-  processes.sum(right, net);
+  if (replicas) replicas->sum_over_replicas(right);
   net.train();
   return right[0] / static_cast<double>(n);
 }
@@ -214,7 +212,7 @@ inline void run_training(nn::Module& model, nn::Module& net, optim::Optimizer& o
       totals[1] += static_cast<double>(correct(logits.detach(), batch.targets));
       totals[2] += static_cast<double>(n);
     }
-    processes.sum(totals, model);
+    if (auto* replicas = dynamic_cast<train::Replicated*>(&model)) replicas->sum_over_replicas(totals);
     const double seconds = std::chrono::duration<double>(clock::now() - epoch_start).count();
     schedule.step();
     test_acc = accuracy(model, test_x, test_y, processes);

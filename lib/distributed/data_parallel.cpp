@@ -168,14 +168,15 @@ std::vector<std::vector<std::size_t>> DataParallel::bucket_parameters() const {
 Tensor DataParallel::forward(const Tensor& input) {
   DESCENT_CHECK(!pass_pending_, "DataParallel", "the previous backward pass did not finish (an error stopped it), "
                 "so the ranks' gradient reductions no longer match: this run cannot go on");
-  if (options_.broadcast_buffers && world_size_ > 1 && is_training() && autograd::is_grad_enabled()) {
-    const std::vector<Tensor> buffers = module_->buffers();
-    if (!buffers.empty()) {
-      NoGradGuard no_grad;
-      detail::broadcast(comm_->comm, buffers, 0, "DataParallel");
-    }
-  }
+  if (options_.broadcast_buffers && is_training() && autograd::is_grad_enabled()) sync_buffers();
   return (*module_)(input);
+}
+
+void DataParallel::sync_buffers() {
+  const std::vector<Tensor> buffers = module_->buffers();
+  if (world_size_ == 1 || buffers.empty()) return;
+  NoGradGuard no_grad;
+  detail::broadcast(comm_->comm, buffers, 0, "DataParallel");
 }
 
 std::string DataParallel::describe() const {

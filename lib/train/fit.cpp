@@ -102,6 +102,8 @@ Metrics evaluate(nn::Module& model, const LossFunction& loss_fn, data::DataLoade
   DESCENT_CHECK(loss_fn, "evaluate", "no loss function given");
   check_has_batches(loader, "evaluate", "given");
   const bool accuracy = wants_accuracy(metrics);
+  Replicated* replicas = dynamic_cast<Replicated*>(&model);
+  if (replicas) replicas->sync_buffers();  // every replica evaluates replica 0's model
   ModeGuard mode(model);
   model.eval();
   NoGradGuard no_grad;
@@ -111,7 +113,7 @@ Metrics evaluate(nn::Module& model, const LossFunction& loss_fn, data::DataLoade
     const double loss = loss_fn(output, batch.targets).item();
     totals.add(loss, accuracy ? correct(output, batch.targets, "evaluate") : 0, batch.inputs.size(0));
   }
-  return totals.over(dynamic_cast<Replicated*>(&model)).metrics(accuracy);
+  return totals.over(replicas).metrics(accuracy);
 }
 
 History fit(nn::Module& model, optim::Optimizer& optimizer, const LossFunction& loss_fn,

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "descent/distributed.hpp"
+#include "distributed/mpi.hpp"  // the library's MPI plumbing (tests see lib/)
 
 using namespace descent;
 using descent::testing::check_error;
@@ -130,6 +131,15 @@ BOOST_AUTO_TEST_CASE(broadcast_and_all_reduce) {
   dist::all_reduce({transpose(base, 0, 1)});
   BOOST_TEST(base.at({1, 0}) == 4 * n * (n + 1) / 2);
   dist::barrier();
+}
+
+BOOST_AUTO_TEST_CASE(mpi_errors_carry_mpis_message) {
+  check_error([] { dist::detail::check(MPI_ERR_COUNT, "all_reduce"); }, "all_reduce: MPI error");
+  char expected[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(MPI_ERR_COUNT, expected, &length);
+  check_error([] { dist::detail::check(MPI_ERR_COUNT, "all_reduce"); }, std::string(expected, length));
+  dist::detail::check(MPI_SUCCESS, "all_reduce");  // no error
 }
 
 BOOST_AUTO_TEST_CASE(errors_name_the_call) {
@@ -262,6 +272,10 @@ BOOST_AUTO_TEST_CASE(buffers_are_rank_0s_at_every_training_forward) {
     model(full({4, 4}, 1.5, float64));
   }
   BOOST_TEST(running_mean.at({1}) == static_cast<double>(rank()));
+  // evaluate() gives every rank rank 0's buffers first: the same model everywhere.
+  data::DataLoader evaluation(data::TensorDataset(full({4, 4}, 1.0, float64), zeros({4, 3}, float64)), {.batch_size = 4});
+  train::evaluate(model, nn::MSELoss{}, evaluation);
+  BOOST_TEST(running_mean.at({1}) == 0.0);
 }
 
 BOOST_AUTO_TEST_CASE(a_model_that_differs_is_refused_on_every_rank) {

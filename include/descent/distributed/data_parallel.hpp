@@ -22,7 +22,9 @@
 // A parameter that gets no gradient on a rank (unused in its forward) contributes zeros there; one
 // that gets none on any rank keeps .grad() undefined. Under no_sync() gradients accumulate locally;
 // the next synchronised backward averages the accumulated sums. In training mode each forward first
-// broadcasts the buffers (BatchNorm's running statistics) from rank 0. Not supported: backward with
+// broadcasts the buffers (BatchNorm's running statistics) from rank 0; an evaluation forward does
+// not (ranks may evaluate different numbers of batches): sync_buffers() does, and train::evaluate
+// calls it. Not supported: backward with
 // create_graph (the averaged gradients are not differentiable), and using one DataParallel from two
 // threads.
 #include <cstddef>
@@ -96,6 +98,9 @@ class DataParallel : public nn::Module, public train::Replicated {
   std::size_t replica_rank() const override { return rank_; }
   std::size_t replica_count() const override { return world_size_; }
   void sum_over_replicas(std::span<double> values) override;
+  /// Broadcasts rank 0's buffers now (evaluate() and fit's validation do it first, so that every
+  /// rank evaluates the model rank 0 saves).
+  void sync_buffers() override;
 
  private:
   struct Bucket;
