@@ -13,6 +13,7 @@ if(DESCENT_FUZZ)
   if(DESCENT_SANITIZE)
     message(FATAL_ERROR "DESCENT_FUZZ brings its own sanitizers (address,undefined): leave DESCENT_SANITIZE empty")
   endif()
-  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  set(DESCENT_FUZZ_SANITIZERS fuzzer-no-link,address,undefined)   # tests/CMakeLists.txt may take them off
+  add_compile_options(-fsanitize=${DESCENT_FUZZ_SANITIZERS} -fno-sanitize-recover=all -fno-omit-frame-pointer)
   add_link_options(-fsanitize=address,undefined)
 endif()

@@ -6,14 +6,16 @@
 #             on its Haswell kernels
 #   sse2      the same at -DDESCENT_ARCH=x86-64 (SSE2), OpenBLAS on its Prescott (SSE3) kernels: a CPU
 #             runs code built for a lower level, so this machine checks every level up to its own
-#   sanitize  AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer; and GCC's
-#             float-cast-overflow, which -fsanitize=undefined leaves out) build of the library and
-#             samples; unit tests (uninstrumented themselves), samples
+#   sanitize  AddressSanitizer + UndefinedBehaviorSanitizer (+ LeakSanitizer; clang's undefined
+#             includes float-cast-overflow) build of the library and samples, in the fuzz stage's
+#             tree (build-fuzz: clang, libFuzzer's coverage too); unit tests (uninstrumented
+#             themselves), samples
 #   thread    ThreadSanitizer build of the threads tests (tests/autograd/test_threads.cpp, tests/core/test_parallel.cpp)
-#   fuzz      libFuzzer on every file reader, 10 s per target, two at a time (tests/fuzz/run.sh)
+#   fuzz      libFuzzer on every file reader, 10 s per target, two at a time (tests/fuzz/run.sh), in
+#             the tree the sanitize stage built
 #   valgrind  memcheck on the three samples, in sse2's build tree (valgrind cannot run AVX-512)
 # The packages come from the README's test command. Build trees: build, build-x86-64-v3,
-# build-x86-64, build-asan, build-tsan, build-fuzz.
+# build-x86-64, build-fuzz (sanitize and fuzz), build-tsan.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,16 +57,17 @@ stage_sse2() {
 }
 
 stage_sanitize() {
+  # The fuzz stage's tree (clang; the library with ASan + UBSan, fatal, and libFuzzer's coverage; -O1),
+  # built whole here and tested, then reused by the fuzz stage: one instrumented library for both.
   # The test programs themselves uninstrumented (DESCENT_SANITIZE_TESTS=OFF): the library and the
   # samples are what the sanitizers check, and that halves the build.
-  cmake -S . -B build-asan "${sanitizer_flags[@]}" -DDESCENT_SANITIZE=address,undefined,float-cast-overflow \
-    -DDESCENT_SANITIZE_TESTS=OFF $no_benchmarks
-  cmake --build build-asan -j$jobs
+  bash tests/fuzz/run.sh --configure -DDESCENT_SANITIZE_TESTS=OFF $no_benchmarks
+  cmake --build build-fuzz -j$jobs
   # The install consumer is built without sanitizers: it runs in the plain builds only.
   DESCENT_DEEP_GRAPH_NODES=$fewer_nodes \
   ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure -j$jobs --timeout 900 -E '^install_consumer$'
+    ctest --test-dir build-fuzz --output-on-failure -j$jobs --timeout 900 -E '^install_consumer$'
 }
 
 stage_thread() {

@@ -47,7 +47,7 @@ void check(const std::string& what, const Fn& f, const std::vector<Tensor>& inpu
 /// second derivative goes through f's backward rule and differentiates it again.
 void check_and_square(const std::string& what, const Fn& f, const std::vector<Tensor>& inputs) {
   check(what, f, inputs);
-  check(what + ", squared", [f](Args v) {
+  check(what + ", squared", [f = f](Args v) {
     const Tensor y = f(v);
     return y * y;
   }, inputs);
@@ -214,7 +214,7 @@ BOOST_AUTO_TEST_CASE(maximum_and_minimum) {
   const Tensor ta = input({{1.0, 2.0, -0.5}, {0.5, 0.3, -0.5}}), tb = input({1.0, 0.3, -0.5});
   for (const Fn& f : {Fn([](Args v) { return maximum(v[0], v[1]); }), Fn([](Args v) { return minimum(v[0], v[1]); })}) {
     check_gradient(f, {ta, tb});
-    check_gradient([f](Args v) { return f(v) * f(v); }, {ta, tb});
+    check_gradient([f = f](Args v) { return f(v) * f(v); }, {ta, tb});
   }
   // and the create_graph rule agrees with the fused one there, its derivative along v being ½ too
   const Tensor x = input({1.0, 2.0}), y = input({1.0, 3.0});
@@ -316,8 +316,8 @@ BOOST_AUTO_TEST_CASE(sum_and_mean_over_all_and_over_axes) {
   check_and_square("mean of 0-d", [](Args v) { return mean(v[0]); }, {random_input({}, 27)});
   for (const auto& [a, keep] : axes) {
     const std::string what = " over " + to_string(a) + (keep ? " keepdim" : "");
-    check_and_square(std::string("sum") + what, [a, keep](Args v) { return sum(v[0], a, keep); }, {x});
-    check_and_square(std::string("mean") + what, [a, keep](Args v) { return mean(v[0], a, keep); }, {x});
+    check_and_square(std::string("sum") + what, [a = a, keep = keep](Args v) { return sum(v[0], a, keep); }, {x});
+    check_and_square(std::string("mean") + what, [a = a, keep = keep](Args v) { return mean(v[0], a, keep); }, {x});
   }
 }
 
@@ -329,8 +329,8 @@ BOOST_AUTO_TEST_CASE(max_and_min_over_all_and_over_axes) {
   check_and_square("max of 0-d", [](Args v) { return max(v[0]); }, {random_input({}, 29)});
   for (const auto& [a, keep] : axes) {
     const std::string what = " over " + to_string(a) + (keep ? " keepdim" : "");
-    check_and_square(std::string("max") + what, [a, keep](Args v) { return max(v[0], a, keep); }, {x});
-    check_and_square(std::string("min") + what, [a, keep](Args v) { return min(v[0], a, keep); }, {x});
+    check_and_square(std::string("max") + what, [a = a, keep = keep](Args v) { return max(v[0], a, keep); }, {x});
+    check_and_square(std::string("min") + what, [a = a, keep = keep](Args v) { return min(v[0], a, keep); }, {x});
   }
   // two-way ties (first order): each tied element gets half, what the central difference sees
   const Tensor t = input({{1.0, 3.0, 3.0}, {2.0, -1.0, 2.0}, {1.0, -1.0, 0.5}});
@@ -346,7 +346,7 @@ BOOST_AUTO_TEST_CASE(logsumexp_over_all_and_over_axes) {
   check("logsumexp of 0-d", [](Args v) { return logsumexp(v[0]); }, {random_input({}, 31)});
   for (const auto& [a, keep] : std::vector<std::pair<Axes, bool>>{{{0}, false}, {{1}, true}, {{0, 2}, false}, {{-1}, true}}) {
     const std::string what = " over " + to_string(a) + (keep ? " keepdim" : "");
-    check(std::string("logsumexp") + what, [a, keep](Args v) { return logsumexp(v[0], a, keep); }, {x});
+    check(std::string("logsumexp") + what, [a = a, keep = keep](Args v) { return logsumexp(v[0], a, keep); }, {x});
   }
 }
 
@@ -608,16 +608,16 @@ BOOST_AUTO_TEST_CASE(scalar_results_send_broadcast_gradients) {
   // values away from 0 and from ±0.95 (the kinks above)
   const Tensor x = input({{-0.8, 0.3, 0.6}, {0.4, -0.2, -0.5}, {0.7, -0.6, 0.25}});
   for (const auto& [name, f] : unary_ops()) {
-    check("sum of " + name, [f](Args v) { return sum(f(v)); }, {x});
-    check("mean over 0 of " + name, [f](Args v) { return mean(f(v), {0}); }, {x});
+    check("sum of " + name, [f = f](Args v) { return sum(f(v)); }, {x});
+    check("mean over 0 of " + name, [f = f](Args v) { return mean(f(v), {0}); }, {x});
   }
 }
 
 BOOST_AUTO_TEST_CASE(strided_inputs) {
   const Tensor x = input({{-0.8, 0.3, 0.6}, {0.4, -0.2, -0.5}, {0.7, -0.6, 0.25}});
   for (const auto& [name, f] : unary_ops()) {
-    check(name + " of a transpose", [f](Args v) { return f({transpose(v[0])}); }, {x});
-    check(name + " of a broadcast", [f](Args v) { return f({broadcast_to(narrow(v[0], 0, 1, 1), {3, 3})}); }, {x});
+    check(name + " of a transpose", [f = f](Args v) { return f({transpose(v[0])}); }, {x});
+    check(name + " of a broadcast", [f = f](Args v) { return f({broadcast_to(narrow(v[0], 0, 1, 1), {3, 3})}); }, {x});
   }
 }
 
@@ -638,7 +638,7 @@ BOOST_AUTO_TEST_CASE(third_order_through_the_recorded_backward_kernels) {
   const Tensor x = input({{-0.8, 0.3, 0.6}, {0.4, -0.2, -0.5}, {0.7, -0.6, 0.25}});
   const Tensor w = tensor({{0.3, -1.2, 0.8}, {1.1, 0.5, -0.7}, {-0.4, 0.9, 0.2}}, float64);
   for (const auto& [name, f] : unary_ops()) {
-    const Fn derivative = [f, w](Args v) {
+    const Fn derivative = [f = f, w](Args v) {
       AutoGradMode recording(true);  // gradcheck's finite differences run without grad mode
       return autograd::grad({sum(f(v) * w)}, {v[0]}, {}, {.create_graph = true})[0];
     };

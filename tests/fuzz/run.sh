@@ -7,6 +7,8 @@
 # exception other than descent::Error), naming the target and the input that made it fail.
 #   tests/fuzz/run.sh          # ~1 minute of fuzzing (two targets at a time) plus the build
 #   tests/fuzz/run.sh 300      # 5 minutes per target
+#   tests/fuzz/run.sh --configure [CMAKE_ARGS...]   # only configure build-fuzz (CI's sanitize stage
+#                                                  # builds and tests the whole tree in it first)
 set -euo pipefail
 seconds=${1:-20}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,8 +20,15 @@ declare -A extra_seeds=([fuzz_npy]="$root/tests/data/files" [fuzz_npz]="$root/te
 
 start=$(date +%s)
 # -O1, libFuzzer's usual level, rather than Release's -O3: the build is most of this stage's time.
-CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS=-g \
-  -DCMAKE_CXX_FLAGS=-g "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG" "-DCMAKE_C_FLAGS_RELEASE=-O1 -DNDEBUG" -DDESCENT_FUZZ=ON -DDESCENT_BUILD_TESTS=OFF -DDESCENT_BUILD_SAMPLES=OFF >/dev/null
+# Only the targets are built below: the tests and samples cost configure time only (unless a tree
+# configured with --configure builds them).
+configure=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS=-g -DCMAKE_CXX_FLAGS=-g "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG"
+           "-DCMAKE_C_FLAGS_RELEASE=-O1 -DNDEBUG" -DDESCENT_FUZZ=ON)
+if [[ $seconds == --configure ]]; then
+  CC=clang CXX=clang++ cmake -S "$root" -B "$build" "${configure[@]}" "${@:2}"
+  exit 0
+fi
+CC=clang CXX=clang++ cmake -S "$root" -B "$build" "${configure[@]}" >/dev/null
 cmake --build "$build" -j2 --target "${targets[@]}"
 built=$(date +%s)
 echo "fuzz: build took $((built - start)) s"

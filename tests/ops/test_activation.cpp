@@ -282,8 +282,8 @@ BOOST_AUTO_TEST_CASE(softplus_gradient) {
 BOOST_AUTO_TEST_CASE(softmax_gradient) {
   const Tensor x = random_input({2, 3, 4}, 13);
   for (std::ptrdiff_t axis : {0, 1, 2, -1}) {
-    check_gradient([axis](const Inputs& in) { return softmax(in[0], axis); }, {x});
-    check_gradient([axis](const Inputs& in) { return log_softmax(in[0], axis); }, {x});
+    check_gradient([axis = axis](const Inputs& in) { return softmax(in[0], axis); }, {x});
+    check_gradient([axis = axis](const Inputs& in) { return log_softmax(in[0], axis); }, {x});
   }
 }
 
@@ -292,8 +292,8 @@ BOOST_AUTO_TEST_CASE(softmax_gradient_wide) {
   const std::vector<std::pair<Shape, std::ptrdiff_t>> cases = {{{3, 19}, -1}, {{3, 19}, 0}, {{2, 5, 17}, 1}};
   for (const auto& [shape, axis] : cases) {
     const Tensor x = random_input(shape, 14);
-    check_gradient([axis](const Inputs& in) { return softmax(in[0] * 2.0, axis); }, {x});
-    check_gradient([axis](const Inputs& in) { return log_softmax(in[0] * 2.0, axis); }, {x});
+    check_gradient([axis = axis](const Inputs& in) { return softmax(in[0] * 2.0, axis); }, {x});
+    check_gradient([axis = axis](const Inputs& in) { return log_softmax(in[0] * 2.0, axis); }, {x});
   }
 }
 
@@ -345,7 +345,7 @@ BOOST_AUTO_TEST_CASE(invalid_parameters) {
   check_error([] { softplus(zeros({2}), 0); }, "softplus: invalid beta 0 (must be a finite number other than 0)");
   check_error([&] { softplus(zeros({2}), nan); }, "softplus: invalid beta nan");
   check_error([&] { leaky_relu(zeros({2}), nan); }, "leaky_relu: invalid negative_slope nan (must be a finite number)");
-  check_error([&] { nn::LeakyReLU(std::numeric_limits<double>::infinity())(zeros({2})); },
+  check_error([&] { nn::LeakyReLU{std::numeric_limits<double>::infinity()}(zeros({2})); },
               "leaky_relu: invalid negative_slope inf");
 }
 
