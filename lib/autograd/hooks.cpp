@@ -9,7 +9,7 @@
 namespace descent::autograd {
 
 namespace {
-std::atomic<std::size_t> live_hooks{0};
+std::atomic<std::size_t> live_hooks{0};  // hooks registered and not removed, on live tensors
 std::atomic<std::uint64_t> next_hook_id{1};
 thread_local PassCallbacks* current_pass = nullptr;
 
@@ -28,17 +28,19 @@ template <class Hooks> RemovableHandle add(const Tensor& t, Hooks TensorHooks::*
   TensorHooks& hooks = hooks_of(t, op);
   const std::uint64_t id = next_hook_id.fetch_add(1, std::memory_order_relaxed);
   (hooks.*list).emplace_back(id, std::move(hook));
+  live_hooks.fetch_add(1, std::memory_order_relaxed);
   const std::shared_ptr<TensorHooks>& owner = t.is_leaf() ? t.impl().hooks : t.grad_fn()->hooks;
   return RemovableHandle(owner, id);
 }
 
 template <class Hooks> void erase_id(Hooks& hooks, std::uint64_t id) {
-  std::erase_if(hooks, [id](const auto& entry) { return entry.first == id; });
+  const std::size_t erased = std::erase_if(hooks, [id](const auto& entry) { return entry.first == id; });
+  live_hooks.fetch_sub(erased, std::memory_order_relaxed);
 }
 }  // namespace
 
-TensorHooks::TensorHooks() { live_hooks.fetch_add(1, std::memory_order_relaxed); }
-TensorHooks::~TensorHooks() { live_hooks.fetch_sub(1, std::memory_order_relaxed); }
+TensorHooks::TensorHooks() = default;
+TensorHooks::~TensorHooks() { live_hooks.fetch_sub(grad.size() + post_accumulate.size(), std::memory_order_relaxed); }
 std::size_t TensorHooks::live() { return live_hooks.load(std::memory_order_relaxed); }
 
 void RemovableHandle::remove() {
@@ -50,7 +52,8 @@ void RemovableHandle::remove() {
 }
 
 Tensor run_grad_hooks(const TensorHooks& hooks, Tensor grad, const char* what) {
-  for (const auto& [id, hook] : hooks.grad) {
+  const auto now = hooks.grad;  // a copy: a hook may remove itself (or another) while it runs
+  for (const auto& [id, hook] : now) {
     Tensor replaced = hook(grad);
     if (!replaced.defined()) continue;
     DESCENT_CHECK(replaced.shape() == grad.shape() && replaced.dtype() == grad.dtype(), "backward",
@@ -63,7 +66,8 @@ Tensor run_grad_hooks(const TensorHooks& hooks, Tensor grad, const char* what) {
 }
 
 void run_post_accumulate_hooks(const TensorHooks& hooks, const Tensor& leaf) {
-  for (const auto& [id, hook] : hooks.post_accumulate) hook(leaf);
+  const auto now = hooks.post_accumulate;  // a copy, as above
+  for (const auto& [id, hook] : now) hook(leaf);
 }
 
 PassCallbacks::PassCallbacks() : previous_(current_pass) { current_pass = this; }

@@ -140,6 +140,20 @@ BOOST_AUTO_TEST_CASE(removed_hooks_stop_and_handles_outlive_tensors) {
   orphan.remove();  // its tensor is gone
 }
 
+BOOST_AUTO_TEST_CASE(the_engine_counts_live_hooks) {
+  // The engine walks the graph for hooked leaves only while some hook is registered.
+  const std::size_t before = autograd::TensorHooks::live();
+  {
+    Tensor y = tensor({1}, float64).requires_grad_();
+    autograd::RemovableHandle h = y.register_hook([](const Tensor&) { return Tensor(); });
+    y.register_post_accumulate_grad_hook([](const Tensor&) {});
+    BOOST_TEST(autograd::TensorHooks::live() == before + 2);
+    h.remove();
+    BOOST_TEST(autograd::TensorHooks::live() == before + 1);
+  }  // the tensor, and its last hook, go
+  BOOST_TEST(autograd::TensorHooks::live() == before);
+}
+
 BOOST_AUTO_TEST_CASE(a_hook_may_remove_itself_while_running) {
   Tensor x = tensor({1}, float64).requires_grad_();
   int calls = 0;

@@ -38,7 +38,8 @@ struct TensorHooks {
   TensorHooks(const TensorHooks&) = delete;
   TensorHooks& operator=(const TensorHooks&) = delete;
   bool empty() const { return grad.empty() && post_accumulate.empty(); }
-  /// How many TensorHooks exist: the engine looks for hooked leaves only when some do.
+  /// How many hooks are registered (on tensors that live, not removed): the engine looks for
+  /// hooked leaves only when there are some.
   static std::size_t live();
 
   std::vector<std::pair<std::uint64_t, GradHook>> grad;
