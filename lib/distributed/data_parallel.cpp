@@ -282,8 +282,7 @@ void DataParallel::finish() {
   for (Bucket& bucket : buckets_) {
     descent::detail::dispatch_floating("DataParallel", bucket.dtype, [&](auto e) {
       using T = decltype(e);
-      T* values = bucket.buffer.data<T>();
-      for (std::size_t i = 0; i < bucket.numel; ++i) values[i] /= T(ranks);
+      const T* values = bucket.buffer.data<T>();
       for (std::size_t k : bucket.parameters) {
         const Slot& slot = slots_[k];
         Tensor& p = parameters_[k];
@@ -293,7 +292,10 @@ void DataParallel::finish() {
           grad = empty(p.shape(), p.dtype());
           p.impl().grad = grad.impl_ptr();
         }
-        std::memcpy(grad.data<T>(), values + slot.offset, p.numel() * sizeof(T));
+        // The sum over the ranks divided as it is written back: one pass over the bucket.
+        const T* sum = values + slot.offset;
+        T* average = grad.data<T>();
+        for (std::size_t i = 0, n = p.numel(); i < n; ++i) average[i] = sum[i] / T(ranks);
         grad.bump_version();
       }
     });
