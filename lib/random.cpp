@@ -3,6 +3,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "detail/check.hpp"
 #include "detail/dispatch.hpp"
 
 namespace descent {
@@ -103,6 +104,19 @@ Tensor randperm(std::size_t n, Generator& gen) {
   std::iota(d, d + n, std::int64_t{0});
   for (std::size_t i = n; i > 1; --i) std::swap(d[i - 1], d[gen.below(i)]);  // Fisher–Yates
   return out;
+}
+
+Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, Generator& gen) {
+  DESCENT_CHECK(low < high, "randint", "expected low < high, got low ", low, " and high ", high);
+  Tensor out = empty(shape, Dtype::int64);
+  auto* d = out.data<std::int64_t>();
+  const auto range = static_cast<std::uint64_t>(high) - static_cast<std::uint64_t>(low);
+  for (std::size_t i = 0; i < out.numel(); ++i) d[i] = low + static_cast<std::int64_t>(gen.below(range));
+  return out;
+}
+
+Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape) {
+  return randint(low, high, shape, default_generator());
 }
 
 }  // namespace descent

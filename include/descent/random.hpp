@@ -41,5 +41,8 @@ Tensor uniform(const Shape& shape, double low, double high, Generator& gen, Dtyp
 Tensor uniform(const Shape& shape, double low, double high, Dtype dtype = float32);
 /// A random permutation of 0..n-1 (int64).
 Tensor randperm(std::size_t n, Generator& gen);
+/// Integers uniform in [low, high) (int64), as torch.randint(low, high, size).
+Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape, Generator& gen);
+Tensor randint(std::int64_t low, std::int64_t high, const Shape& shape);
 
 }  // namespace descent

@@ -58,6 +58,23 @@ BOOST_AUTO_TEST_CASE(randperm_is_a_permutation) {
   for (std::int64_t i = 0; i < 50; ++i) BOOST_TEST(v[static_cast<std::size_t>(i)] == i);
 }
 
+BOOST_AUTO_TEST_CASE(randint_covers_its_range_and_only_it) {
+  Generator gen(7);
+  const Tensor r = randint(-3, 4, {2, 500}, gen);
+  BOOST_TEST(to_string(r.dtype()) == "int64");
+  BOOST_TEST(to_string(r.shape()) == "(2,500)");
+  std::vector<int> seen(7, 0);
+  for (std::size_t i = 0; i < r.numel(); ++i) {
+    const std::int64_t v = r.data<std::int64_t>()[i];
+    BOOST_TEST_REQUIRE((v >= -3 && v < 4));
+    ++seen[static_cast<std::size_t>(v + 3)];
+  }
+  for (int count : seen) BOOST_TEST(count > 100);  // 1000 draws over 7 values: ~143 each
+  Generator same(7);
+  BOOST_TEST(randint(-3, 4, {2, 500}, same).data<std::int64_t>()[999] == r.data<std::int64_t>()[999]);
+  descent::testing::check_error([] { randint(2, 2, {1}); }, "randint: expected low < high, got low 2 and high 2");
+}
+
 BOOST_AUTO_TEST_CASE(integer_dtypes_are_rejected) {
   descent::testing::check_error([] { rand({2}, int64); }, "rand: expected a float32 or float64 tensor, got int64");
   descent::testing::check_error([] { uniform({2}, 1, 0); }, "uniform: low (1) must not exceed high (0)");
