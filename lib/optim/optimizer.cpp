@@ -49,6 +49,16 @@ void Optimizer::check_lr(double lr) const {
   DESCENT_CHECK(std::isfinite(lr) && lr >= 0, name_, "invalid learning rate ", lr, " (must be a finite number >= 0)");
 }
 
+double Optimizer::momentum(std::size_t group) const {
+  check_group(group);
+  throw Error(detail::concat(name_, ": has no momentum (no momentum or betas option)"));
+}
+
+void Optimizer::set_momentum(std::size_t group, double) {
+  check_group(group);
+  throw Error(detail::concat(name_, ": has no momentum (no momentum or betas option)"));
+}
+
 Tensor Optimizer::gradient_for_update(const Tensor& param) const {
   Tensor grad = param.grad();
   if (!grad.defined()) return grad;

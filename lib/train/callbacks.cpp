@@ -1,6 +1,7 @@
 #include "descent/train/callbacks.hpp"
 
 #include <cmath>
+#include <string>
 #include <utility>
 
 #include "descent/autograd/grad_mode.hpp"
@@ -83,14 +84,30 @@ void EarlyStopping::on_train_end(const History&) {
 
 // --- LRSchedulerCallback -------------------------------------------------------------------
 
-LRSchedulerCallback::LRSchedulerCallback(optim::LRScheduler& scheduler) : scheduler_(&scheduler) {}
+LRSchedulerCallback::LRSchedulerCallback(optim::LRScheduler& scheduler, StepEvery every)
+    : scheduler_(&scheduler), every_(every) {}
 
 LRSchedulerCallback::LRSchedulerCallback(optim::ReduceLROnPlateau& scheduler, std::string monitor)
     : plateau_(&scheduler), monitor_(std::move(monitor)) {}
 
+void LRSchedulerCallback::on_train_begin(const TrainBegin& begin) {
+  const auto* one_cycle = dynamic_cast<const optim::OneCycleLR*>(scheduler_);
+  if (!one_cycle) return;
+  const bool per_batch = every_ == StepEvery::batch;
+  const std::size_t steps = per_batch ? begin.epochs * begin.steps_per_epoch : begin.epochs;
+  const auto left = static_cast<std::size_t>(one_cycle->total_steps() - one_cycle->last_epoch());
+  DESCENT_CHECK(steps <= left, "LRSchedulerCallback", "fit will step the OneCycleLR ", steps, " times (",
+                begin.epochs, " epochs", per_batch ? " of " + std::to_string(begin.steps_per_epoch) + " batches" : "",
+                ") but it has ", left, " steps left of its total_steps = ", one_cycle->total_steps());
+}
+
+void LRSchedulerCallback::on_batch_end(std::size_t, std::size_t, const Metrics&) {
+  if (scheduler_ && every_ == StepEvery::batch) scheduler_->step();
+}
+
 void LRSchedulerCallback::on_epoch_end(std::size_t epoch, const Metrics& metrics, bool&) {
   if (scheduler_) {
-    scheduler_->step();
+    if (every_ == StepEvery::epoch) scheduler_->step();
     return;
   }
   const double* value = metrics.find(monitor_);

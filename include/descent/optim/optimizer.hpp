@@ -32,6 +32,7 @@
 //       for (std::size_t i = 0; i < param.numel(); ++i) p[i] -= o.lr * ((g[i] > 0) - (g[i] < 0));
 //     }
 //   };
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -67,6 +68,13 @@ class Optimizer {
   /// Learning rate of a parameter group (what schedulers read and set).
   virtual double lr(std::size_t group) const = 0;
   virtual void set_lr(std::size_t group, double lr) = 0;
+  /// Whether the groups have a momentum for OneCycleLR to cycle: an option named `momentum` (SGD,
+  /// RMSprop) or the first of `betas` (Adam, AdamW), as PyTorch looks for 'momentum' or 'betas'.
+  virtual bool has_momentum() const { return false; }
+  /// That momentum (beta1 for Adam and AdamW) of a group; throws if the optimizer has none.
+  virtual double momentum(std::size_t group) const;
+  /// Sets it, checked like the option itself ("Adam: invalid beta1 1.5 (must be in [0, 1))").
+  virtual void set_momentum(std::size_t group, double momentum);
 
   /// "SGD", "Adam", ...: the prefix of this optimizer's error messages.
   const std::string& name() const { return name_; }
@@ -125,6 +133,10 @@ class Optimizer {
 template <class S>
 concept VisitableState = requires(S& state) { state.visit([](const char*, auto&) {}); };
 
+/// Options with a `momentum` (SGD, RMSprop) or `betas` (Adam, AdamW): what Optimizer::momentum() reads.
+template <class O> concept MomentumOptions = requires(O& o) { { o.momentum } -> std::convertible_to<double>; };
+template <class O> concept BetasOptions = requires(O& o) { { o.betas.first } -> std::convertible_to<double>; };
+
 /// Parameter groups with their Options, per-parameter State, and the step() loop calling update().
 template <class OptionsT, class StateT> class OptimizerImpl : public Optimizer {
  public:
@@ -163,6 +175,21 @@ template <class OptionsT, class StateT> class OptimizerImpl : public Optimizer {
     check_group(group);
     check_lr(lr);
     options_[group].lr = lr;
+  }
+
+  bool has_momentum() const override { return BetasOptions<Options> || MomentumOptions<Options>; }
+  double momentum(std::size_t group) const override {
+    if constexpr (BetasOptions<Options>) return options(group).betas.first;
+    else if constexpr (MomentumOptions<Options>) return options(group).momentum;
+    else return Optimizer::momentum(group);
+  }
+  void set_momentum(std::size_t group, double momentum) override {
+    Options changed = options(group);
+    if constexpr (BetasOptions<Options>) changed.betas.first = momentum;
+    else if constexpr (MomentumOptions<Options>) changed.momentum = momentum;
+    else Optimizer::set_momentum(group, momentum);
+    validate(changed);
+    options_[group] = changed;
   }
 
   std::vector<std::pair<std::string, Tensor>> state_tensors() const override {

@@ -120,16 +120,24 @@ class EarlyStopping : public Callback {
   std::vector<Tensor> best_parameters_;
 };
 
-/// Steps a learning-rate scheduler at the end of every epoch: an LRScheduler with step(), or
-/// ReduceLROnPlateau with step(metric) on the monitored metric.
+/// When LRSchedulerCallback steps its scheduler: after every epoch, or after every batch's
+/// optimizer step (OneCycleLR, and warm-ups counted in batches).
+enum class StepEvery { epoch, batch };
+
+/// Steps a learning-rate scheduler at the end of every epoch (or batch): an LRScheduler with
+/// step(), or ReduceLROnPlateau with step(metric) on the monitored metric (every epoch). A
+/// OneCycleLR is checked when training starts: fit must not need more steps than its total_steps.
 class LRSchedulerCallback : public Callback {
  public:
-  explicit LRSchedulerCallback(optim::LRScheduler& scheduler);
+  explicit LRSchedulerCallback(optim::LRScheduler& scheduler, StepEvery every = StepEvery::epoch);
   explicit LRSchedulerCallback(optim::ReduceLROnPlateau& scheduler, std::string monitor = "val_loss");
+  void on_train_begin(const TrainBegin& begin) override;
+  void on_batch_end(std::size_t batch, std::size_t batch_size, const Metrics& running) override;
   void on_epoch_end(std::size_t epoch, const Metrics& metrics, bool& stop) override;
 
  private:
   optim::LRScheduler* scheduler_ = nullptr;
+  StepEvery every_ = StepEvery::epoch;
   optim::ReduceLROnPlateau* plateau_ = nullptr;
   std::string monitor_;
 };
