@@ -16,6 +16,7 @@
 #include "descent/ops/conv.hpp"
 #include "descent/ops/dropout.hpp"
 #include "descent/ops/elementwise.hpp"
+#include "descent/ops/indexing.hpp"
 #include "descent/ops/linalg.hpp"
 #include "descent/ops/loss.hpp"
 #include "descent/ops/norm.hpp"

@@ -3,6 +3,7 @@
 #include "descent/nn/activation.hpp"
 #include "descent/nn/conv.hpp"
 #include "descent/nn/dropout.hpp"
+#include "descent/nn/embedding.hpp"
 #include "descent/nn/flatten.hpp"
 #include "descent/nn/init.hpp"
 #include "descent/nn/linear.hpp"

@@ -207,4 +207,47 @@ Tensor narrow(const Tensor& x, std::ptrdiff_t axis, std::ptrdiff_t start, std::s
   });
 }
 
+// split and chunk: pieces of an axis as narrow views (each recorded as narrow, so differentiable).
+std::vector<Tensor> split(const Tensor& x, const std::vector<std::size_t>& sizes, std::ptrdiff_t axis) {
+  const auto a = normalize_axis("split", axis, x.dim(), x.shape());
+  std::ptrdiff_t total = 0;
+  for (auto n : sizes) {
+    // a negative int passed for a size_t arrives as a huge number: report it as the negative it was
+    DESCENT_CHECK(static_cast<std::ptrdiff_t>(n) >= 0, "split", "sizes must be >= 0, got ",
+                  static_cast<std::ptrdiff_t>(n));
+    total += static_cast<std::ptrdiff_t>(n);
+  }
+  DESCENT_CHECK(total == static_cast<std::ptrdiff_t>(x.shape()[a]), "split", "sizes add up to ", total,
+                ", not to the length ", x.shape()[a], " of axis ", axis, " in shape ", to_string(x.shape()));
+  std::vector<Tensor> pieces;
+  std::ptrdiff_t start = 0;
+  for (auto n : sizes) {
+    pieces.push_back(narrow(x, axis, start, n));
+    start += static_cast<std::ptrdiff_t>(n);
+  }
+  return pieces;
+}
+
+std::vector<Tensor> split(const Tensor& x, std::size_t split_size, std::ptrdiff_t axis) {
+  const auto a = normalize_axis("split", axis, x.dim(), x.shape());
+  const std::size_t length = x.shape()[a];
+  DESCENT_CHECK(static_cast<std::ptrdiff_t>(split_size) >= 0, "split", "split_size must be >= 0, got ",
+                static_cast<std::ptrdiff_t>(split_size));
+  DESCENT_CHECK(split_size > 0 || length == 0, "split", "split_size can be 0 only for an axis of length 0, got axis ",
+                axis, " of length ", length, " in shape ", to_string(x.shape()));
+  std::vector<std::size_t> sizes;
+  for (std::size_t start = 0; start < length; start += split_size) sizes.push_back(std::min(split_size, length - start));
+  if (sizes.empty()) sizes.push_back(0);  // an empty axis splits into one empty piece, as PyTorch
+  return split(x, sizes, axis);
+}
+
+std::vector<Tensor> chunk(const Tensor& x, std::size_t chunks, std::ptrdiff_t axis) {
+  DESCENT_CHECK(static_cast<std::ptrdiff_t>(chunks) > 0, "chunk", "chunks must be > 0, got ",
+                static_cast<std::ptrdiff_t>(chunks));
+  const std::size_t length = x.shape()[normalize_axis("chunk", axis, x.dim(), x.shape())];
+  // an empty axis gives `chunks` empty pieces, as PyTorch
+  if (length == 0) return split(x, std::vector<std::size_t>(chunks, 0), axis);
+  return split(x, (length + chunks - 1) / chunks, axis);
+}
+
 }  // namespace descent

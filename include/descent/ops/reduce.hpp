@@ -19,6 +19,10 @@ Tensor logsumexp(const Tensor& x, const Axes& axes, bool keepdim = false);
 /// Index of the largest value along an axis (int64, not differentiable).
 Tensor argmax(const Tensor& x, std::ptrdiff_t axis, bool keepdim = false);
 
+/// Running sums along an axis: out[i] = x[0] + ... + x[i] (torch.cumsum). float32 and float64
+/// keep their dtype (float32 accumulated in float64); int64 and bool give int64, not differentiable.
+Tensor cumsum(const Tensor& x, std::ptrdiff_t axis);
+
 /// Sums `x` down to `shape`, which must broadcast to x's shape: the gradient of broadcasting.
 Tensor sum_to(const Tensor& x, const Shape& shape);
 

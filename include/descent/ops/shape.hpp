@@ -27,6 +27,13 @@ Tensor concat(const std::vector<Tensor>& tensors, std::ptrdiff_t axis = 0);
 Tensor stack(const std::vector<Tensor>& tensors, std::ptrdiff_t axis = 0);
 /// Elements start..start+length-1 along an axis. A view.
 Tensor narrow(const Tensor& x, std::ptrdiff_t axis, std::ptrdiff_t start, std::size_t length);
+/// Views of consecutive slices along an axis (narrow), as torch.split / torch.chunk: split into
+/// pieces of split_size (the last one shorter if it does not divide), or of the given sizes (which
+/// must add up to the axis' length); chunk into `chunks` pieces of ceil(length / chunks), so fewer
+/// when the last ones would be empty.
+std::vector<Tensor> split(const Tensor& x, std::size_t split_size, std::ptrdiff_t axis = 0);
+std::vector<Tensor> split(const Tensor& x, const std::vector<std::size_t>& sizes, std::ptrdiff_t axis = 0);
+std::vector<Tensor> chunk(const Tensor& x, std::size_t chunks, std::ptrdiff_t axis = 0);
 /// The entries at `indices` (a 1-D int64 tensor; negative indices count from the end) along
 /// an axis; index_select(x, 0, rows) gathers rows.
 Tensor index_select(const Tensor& x, std::ptrdiff_t axis, const Tensor& indices);
