@@ -23,6 +23,7 @@
 #include "descent/ops/pool.hpp"
 #include "descent/ops/reduce.hpp"
 #include "descent/ops/resample.hpp"
+#include "descent/ops/rnn.hpp"
 #include "descent/ops/shape.hpp"
 #include "descent/ops/size2.hpp"
 #include "descent/optim.hpp"

@@ -11,5 +11,6 @@
 #include "descent/nn/module.hpp"
 #include "descent/nn/norm.hpp"
 #include "descent/nn/pool.hpp"
+#include "descent/nn/rnn.hpp"
 #include "descent/nn/sequential.hpp"
 #include "descent/nn/upsample.hpp"
