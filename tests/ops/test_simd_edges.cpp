@@ -115,8 +115,11 @@ BOOST_AUTO_TEST_CASE(unary_values_and_gradients) {
         const Tensor x = tensor_of(padded(edges(dtype).inputs, 0.25), dtype).requires_grad_();
         const Tensor y = ops.at(c.op)(x);
         // pow is exp(e log x): its error grows with |e log x| (~|e log x| ulps, as xsimd's); gelu's
-        // 1 + erf(x/√2) cancels for x < 0 (as PyTorch's).
-        const double ulps = c.op.starts_with("pow") ? 256 : c.op.starts_with("gelu") ? 64 : 4;
+        // 1 + erf(x/√2) cancels for x < 0 (as PyTorch's); xsimd's float64 erf is up to ~34 ulps
+        // from std::erf (PyTorch's) near |x| = 2.2 (measured at AVX-512; float32: 1.4 ulps).
+        const double ulps = c.op.starts_with("pow")                                  ? 256
+                            : c.op.starts_with("gelu") || (c.op == "erf" && dtype == float64) ? 64
+                                                                                             : 4;
         check_edges(c.op, y, padded(c.expected, c.pad), signed_zero, ulps);
         sum(y).backward();
         // Gradients in the denormal range are not pinned: softplus's 1/(1 + exp(-x)) is 0 there
