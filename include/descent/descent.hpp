@@ -13,6 +13,7 @@
 #include "descent/io/checkpoint.hpp"
 #include "descent/nn.hpp"
 #include "descent/ops/activation.hpp"
+#include "descent/ops/attention.hpp"
 #include "descent/ops/conv.hpp"
 #include "descent/ops/dropout.hpp"
 #include "descent/ops/elementwise.hpp"

@@ -13,18 +13,11 @@
 // conv2 22.8–23.1 ms against 27–35.
 #include <algorithm>
 #include <cstddef>
-#include <mutex>
 #include <vector>
 
 #include "detail/parallel.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/im2col.hpp"
-
-extern "C" {
-// OpenBLAS's thread control, weak: absent with another BLAS.
-int openblas_get_num_threads(void) __attribute__((weak));
-void openblas_set_num_threads(int) __attribute__((weak));
-}
 
 namespace descent::kernels {
 
@@ -36,42 +29,6 @@ template <class T> T* conv_scratch(int slot, std::size_t n) {
   if (b.size() < n) b.resize(n);
   return b.data();
 }
-
-/// OpenBLAS single-threaded for a scope: every convolution product runs on one BLAS thread, on
-/// whichever of descent's threads takes its image. That makes the arithmetic independent of the
-/// number of threads (OpenBLAS's Haswell kernels round some entries differently when its own threads
-/// split a product: CI's avx2 stage caught it), and several callers at once would otherwise queue
-/// for OpenBLAS's threads, which then spin on the cores descent's threads need. With another BLAS
-/// (no openblas_set_num_threads) it does nothing.
-/// Counted across threads: OpenBLAS stays on one thread until the last convolution running ends.
-class SingleThreadedBlas {
- public:
-  SingleThreadedBlas() {
-    if (!openblas_get_num_threads || !openblas_set_num_threads) return;
-    std::lock_guard lock(state().mutex);
-    if (state().active++ == 0) {
-      state().saved = openblas_get_num_threads();
-      if (state().saved > 1) openblas_set_num_threads(1);
-    }
-  }
-  ~SingleThreadedBlas() {
-    if (!openblas_get_num_threads || !openblas_set_num_threads) return;
-    std::lock_guard lock(state().mutex);
-    if (--state().active == 0 && state().saved > 1) openblas_set_num_threads(state().saved);
-  }
-  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
-  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
-
- private:
-  struct State {
-    std::mutex mutex;
-    int active = 0, saved = 1;
-  };
-  static State& state() {
-    static State s;
-    return s;
-  }
-};
 
 /// Images per thread at least: ~2^18 multiply-adds each.
 inline std::size_t image_grain(const ConvGeometry& g) {

@@ -4,11 +4,18 @@
 // (xtensor-blas's xlinalg.hpp must not be included beside this: it redeclares cblas_sgemm.)
 #include <algorithm>
 #include <cstddef>
+#include <mutex>
 #include <vector>
 
 #include <cblas.h>
 
 #include "descent/tensor.hpp"
+
+extern "C" {
+// OpenBLAS's thread control, weak: absent with another BLAS.
+int openblas_get_num_threads(void) __attribute__((weak));
+void openblas_set_num_threads(int) __attribute__((weak));
+}
 
 namespace descent::kernels {
 
@@ -64,6 +71,66 @@ inline BlasMatrix blas_matrix(const Tensor& m) {
   DESCENT_CHECK(m.dim() == 2, "blas_matrix", "expected a 2-D tensor, got shape ", to_string(m.shape()));
   return blas_matrix(m.shape()[0], m.shape()[1], m.strides()[0], m.strides()[1]);
 }
+
+/// The element offset in t of each matrix of the batch `batch` (row-major order), t's batch
+/// dimensions (all but its last two) aligned to the right of it: 0 along those it broadcasts
+/// (missing or of size 1).
+inline std::vector<std::ptrdiff_t> batch_offsets(const Tensor& t, const Shape& batch) {
+  const std::size_t own = t.dim() <= 2 ? 0 : t.dim() - 2, n = batch.size();
+  std::vector<std::ptrdiff_t> strides(n, 0);
+  for (std::size_t i = 0; i < own; ++i)
+    if (t.shape()[i] != 1) strides[n - own + i] = t.strides()[i];
+  std::vector<std::ptrdiff_t> offsets(numel(batch));
+  std::vector<std::size_t> index(n, 0);
+  std::ptrdiff_t offset = 0;
+  for (auto& o : offsets) {  // an odometer over the batch index
+    o = offset;
+    for (std::size_t d = n; d-- > 0;) {
+      offset += strides[d];
+      if (++index[d] < batch[d]) break;
+      offset -= strides[d] * static_cast<std::ptrdiff_t>(batch[d]);
+      index[d] = 0;
+    }
+  }
+  return offsets;
+}
+
+/// OpenBLAS single-threaded for a scope (the kernels that run their products on descent's threads:
+/// convolution, attention): every convolution product runs on one BLAS thread, on
+/// whichever of descent's threads takes its image. That makes the arithmetic independent of the
+/// number of threads (OpenBLAS's Haswell kernels round some entries differently when its own threads
+/// split a product: CI's avx2 stage caught it), and several callers at once would otherwise queue
+/// for OpenBLAS's threads, which then spin on the cores descent's threads need. With another BLAS
+/// (no openblas_set_num_threads) it does nothing.
+/// Counted across threads: OpenBLAS stays on one thread until the last convolution running ends.
+class SingleThreadedBlas {
+ public:
+  SingleThreadedBlas() {
+    if (!openblas_get_num_threads || !openblas_set_num_threads) return;
+    std::lock_guard lock(state().mutex);
+    if (state().active++ == 0) {
+      state().saved = openblas_get_num_threads();
+      if (state().saved > 1) openblas_set_num_threads(1);
+    }
+  }
+  ~SingleThreadedBlas() {
+    if (!openblas_get_num_threads || !openblas_set_num_threads) return;
+    std::lock_guard lock(state().mutex);
+    if (--state().active == 0 && state().saved > 1) openblas_set_num_threads(state().saved);
+  }
+  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
+  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
+
+ private:
+  struct State {
+    std::mutex mutex;
+    int active = 0, saved = 1;
+  };
+  static State& state() {
+    static State s;
+    return s;
+  }
+};
 
 // --- the fused affine map of linear() ----------------------------------------------------------
 

@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <numbers>
+#include <string_view>
 #include <vector>
 
 #include "descent/autograd/function.hpp"
@@ -87,6 +88,44 @@ Tensor gelu_backward(const Tensor& g, const Tensor& x) {
   });
 }
 
+// The tanh approximation, PyTorch's formula and order of operations: gelu(x) = x/2 · (1 + t) with
+// t = tanh(u), u = β(x + κx³), β = √(2/π), κ = 0.044715.
+template <class T> inline constexpr T gelu_beta = T(std::numbers::sqrt2 * std::numbers::inv_sqrtpi);
+template <class T> inline constexpr T gelu_kappa = T(0.044715);
+
+/// g·(½(1 + t) + ½x(1 - t²)·β(1 + 3κx²)) elementwise, with one tanh per element: xsimd batches go
+/// through kernels::tanh, the scalar head and tail through std::tanh (as kernels::tanh(expression)).
+struct gelu_tanh_grad_fun {
+  template <class V, class T = V> static V apply(const V& g, const V& x, const V& t) {
+    const V left = T(0.5) * x, right = T(1) + t;
+    return g * (T(0.5) * right + left * (T(1) - t * t) * gelu_beta<T> * (T(1) + T(3) * gelu_kappa<T> * (x * x)));
+  }
+  template <class V, class T = V> static V inner(const V& x) { return gelu_beta<T> * (x + gelu_kappa<T> * (x * x * x)); }
+  template <class T> T operator()(T g, T x) const { return apply(g, x, std::tanh(inner(x))); }
+  template <class B> B simd_apply(const B& g, const B& x) const {
+    using T = typename B::value_type;
+    return apply<B, T>(g, x, kernels::tanh(inner<B, T>(x)));
+  }
+};
+
+/// The backward of gelu(x, "tanh"), recorded: d/dg = gelu'(x), d/dx = g·gelu''(x) with
+/// gelu'' = (1 - t²)(u' - x·t·u'² + ½x·u''), u' = β(1 + 3κx²), u'' = 6βκx.
+Tensor gelu_tanh_backward(const Tensor& g, const Tensor& x) {
+  Tensor out = kernels::zip_values("gelu_backward", g, x, [](auto&& gv, auto&& xv) {
+    return xt::detail::make_xfunction<gelu_tanh_grad_fun>(std::forward<decltype(gv)>(gv),
+                                                          std::forward<decltype(xv)>(xv));
+  });
+  if (!autograd::is_grad_enabled()) return out;  // a plain backward: nothing to save
+  return record("gelu_backward", out, {g, x}, [g = SavedTensor(g), x = SavedTensor(x)](const Tensor& gg) {
+    const Tensor xv = x.unpack();
+    const double beta = gelu_beta<double>, kappa = gelu_kappa<double>;
+    const Tensor du = (xv * xv * (3 * kappa) + 1.0) * beta;
+    const Tensor t = tanh((xv + xv * xv * xv * kappa) * beta);
+    const Tensor second = (1.0 - t * t) * (du - xv * t * du * du + xv * xv * (3 * beta * kappa));
+    return Grads{gelu_tanh_backward(gg, xv), gg * g.unpack() * second};
+  });
+}
+
 /// g·sigmoid(βx) where βx <= threshold, g where softplus is linear; recorded: d/dx = g·β·s(1-s) there.
 Tensor softplus_backward(const Tensor& g, const Tensor& x, double beta, double threshold) {
   // (One expression: a named sub-expression would be held by reference and die with the lambda's frame.)
@@ -158,8 +197,20 @@ Tensor tanh(const Tensor& x) {
   });
 }
 
-Tensor gelu(const Tensor& x) {
+Tensor gelu(const Tensor& x, std::string_view approximate) {
   detail::check_floating("gelu", x);
+  DESCENT_CHECK(approximate == "none" || approximate == "tanh", "gelu", "approximate must be \"none\" or \"tanh\", got \"",
+                approximate, "\"");
+  if (approximate == "tanh") {
+    Tensor out = kernels::unary_values("gelu", x, [](auto&& v) {
+      using T = value_t<decltype(v)>;
+      return T(0.5) * v * (T(1) + kernels::tanh(gelu_beta<T> * (v + gelu_kappa<T> * (v * v * v))));
+    });
+    // d(gelu x)/dx = ½(1 + t) + ½x(1 - t²)·β(1 + 3κx²), t = tanh(β(x + κx³))
+    return record("gelu", out, {x}, [x = SavedTensor(x)](const Tensor& g) {
+      return Grads{gelu_tanh_backward(g, x.unpack())};
+    });
+  }
   // x·Φ(x) = x/2 · (1 + erf(x/√2)), the formula PyTorch uses.
   Tensor out = kernels::unary_values("gelu", x, [](auto&& v) {
     using T = value_t<decltype(v)>;

@@ -5,6 +5,7 @@
 #include "detail/gcc12_avx512_warnings.hpp"  // first: before xsimd's kernels are seen
 
 #include <cmath>
+#include <numbers>
 
 #include "descent/autograd/function.hpp"
 #include "descent/autograd/saved_tensor.hpp"
@@ -69,7 +70,7 @@ Tensor pow(const Tensor& x, const Tensor& exponent) {
 // A scalar base is a 0-d tensor that needs no gradient: the rule above applies unchanged.
 Tensor pow(double base, const Tensor& exponent) { return pow(detail::scalar_like(exponent, base), exponent); }
 
-// --- exp, log, sqrt, abs ---------------------------------------------------------------------
+// --- exp, log, sqrt, erf, abs ---------------------------------------------------------------
 
 Tensor exp(const Tensor& x) {
   Tensor out = kernels::unary_values("exp", x, [](auto&& v) { return kernels::exp(v); });
@@ -91,6 +92,20 @@ Tensor sqrt(const Tensor& x) {
     if (autograd::is_grad_enabled()) return Grads{g / (y * 2.0)};
     return Grads{kernels::zip_values("sqrt", g, y, [](auto&& gv, auto&& s) {
       return gv / (value_t<decltype(s)>(2) * s);
+    })};
+  });
+}
+
+Tensor erf(const Tensor& x) {
+  // kernels::erf: xsimd's erf with its edges fixed (±1 beyond |x| = 6, NaN kept), the same on every ISA.
+  Tensor out = kernels::unary_values("erf", x, [](auto&& v) { return kernels::erf(v); });
+  // d(erf x)/dx = 2/√π · exp(-x²): one fused pass, or recorded ops under create_graph
+  return record("erf", out, {x}, [sx = SavedTensor(x)](const Tensor& g) {
+    const Tensor x = sx.unpack();
+    if (autograd::is_grad_enabled()) return Grads{g * exp(x * x * -1.0) * (2 * std::numbers::inv_sqrtpi)};
+    return Grads{kernels::zip_values("erf", g, x, [](auto&& gv, auto&& v) {
+      using T = value_t<decltype(v)>;
+      return gv * (T(2 * std::numbers::inv_sqrtpi) * kernels::exp(-(v * v)));
     })};
   });
 }

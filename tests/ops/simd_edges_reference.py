@@ -50,7 +50,8 @@ for name in ["float32", "float64"]:
     print("// ---- %s" % name)
     print("const Edges %s_edges{%s, {" % (name, arr(x, dtype)))
     unary = {"exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt, "abs": torch.abs, "tanh": torch.tanh,
-             "sigmoid": torch.sigmoid, "gelu": F.gelu, "softplus": F.softplus}
+             "sigmoid": torch.sigmoid, "gelu": F.gelu, "softplus": F.softplus, "erf": torch.erf,
+             "gelu_tanh": lambda v: F.gelu(v, approximate="tanh")}
     for e in EXPONENTS: unary["pow(x, %s)" % e] = (lambda e: lambda v: torch.pow(v, e))(e)
     for op, f in unary.items():
         xg = x.clone().requires_grad_()

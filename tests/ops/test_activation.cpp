@@ -350,3 +350,47 @@ BOOST_AUTO_TEST_CASE(invalid_parameters) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// --- gelu's tanh approximation -------------------------------------------------------------
+
+#include "support/closed_form.hpp"
+
+namespace gelu_reference {
+#include "ops/erf_gelu_values.inc"
+}
+
+BOOST_AUTO_TEST_SUITE(gelu_tanh)
+
+BOOST_AUTO_TEST_CASE(values_and_derivatives_against_pytorch) {
+  // x = 4·sin(0.7k + 0.1) over (3, 7): values, the gradient and a Hessian-vector product (create_graph).
+  const Tensor x = testing::sine_filled({3, 7}, 4, 0.7, 0.1).requires_grad_();
+  const Tensor y = gelu(x, "tanh");
+  testing::check_close(y, gelu_reference::gelu_tanh_y);
+  const Tensor u = testing::cosine_upstream({3, 7});
+  const Tensor dx = autograd::grad({y}, {x}, {u}, {.create_graph = true})[0];
+  testing::check_close(dx, gelu_reference::gelu_tanh_dx);
+  testing::check_close(autograd::grad({dx}, {x}, {u})[0], gelu_reference::gelu_tanh_dxx);
+  testing::check_close(autograd::grad({gelu(x, "tanh")}, {x}, {u})[0], gelu_reference::gelu_tanh_dx);  // fused
+  check_values(gelu(x.detach().to(float32), "tanh"), y.to_xarray<double>(), 1e-6, 1e-6);
+  // "none" is the exact one, the default.
+  check_values(gelu(x, "none"), gelu(x).to_xarray<double>(), 0, 0);
+}
+
+BOOST_AUTO_TEST_CASE(second_order) {
+  testing::check_second_order([](const Inputs& in) { return gelu(in[0] * 2.0, "tanh"); }, {random_input({4, 5}, 60)});
+  testing::check_second_order([](const Inputs& in) { return gelu(in[0], "tanh") * in[1]; },
+                              {random_input({3, 4}, 61), random_input({4}, 62)});
+}
+
+BOOST_AUTO_TEST_CASE(layer_and_errors) {
+  nn::GELU exact, approximate("tanh");
+  BOOST_TEST(exact.describe() == "GELU(approximate='none')");  // torch.nn.GELU's repr
+  BOOST_TEST(approximate.describe() == "GELU(approximate='tanh')");
+  const Tensor x = testing::sine_filled({3, 7}, 4, 0.7, 0.1);
+  testing::check_close(approximate(x), gelu_reference::gelu_tanh_y);
+  check_values(exact(x), gelu(x).to_xarray<double>(), 0, 0);
+  check_error([] { gelu(zeros({2}), "sigmoid"); }, "gelu: approximate must be \"none\" or \"tanh\", got \"sigmoid\"");
+  check_error([] { nn::GELU("Tanh"); }, "GELU: approximate must be \"none\" or \"tanh\", got \"Tanh\"");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

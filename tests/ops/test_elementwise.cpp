@@ -519,3 +519,51 @@ BOOST_AUTO_TEST_CASE(clamp_bounds) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// --- erf -----------------------------------------------------------------------------------
+
+#include "support/closed_form.hpp"
+
+namespace erf_reference {
+#include "ops/erf_gelu_values.inc"
+}
+
+BOOST_AUTO_TEST_SUITE(elementwise_erf)
+
+BOOST_AUTO_TEST_CASE(values_and_derivatives_against_pytorch) {
+  // x = 4·sin(0.7k + 0.1) over (3, 7): values, the gradient and a Hessian-vector product (create_graph).
+  const Tensor x = testing::sine_filled({3, 7}, 4, 0.7, 0.1).requires_grad_();
+  const Tensor y = erf(x);
+  testing::check_close(y, erf_reference::erf_y);
+  const Tensor u = testing::cosine_upstream({3, 7});
+  const Tensor dx = autograd::grad({y}, {x}, {u}, {.create_graph = true})[0];
+  testing::check_close(dx, erf_reference::erf_dx);
+  testing::check_close(autograd::grad({dx}, {x}, {u})[0], erf_reference::erf_dxx);
+  // The plain (fused) backward gives the same gradient.
+  testing::check_close(autograd::grad({erf(x)}, {x}, {u})[0], erf_reference::erf_dx);
+  // float32
+  check_values(erf(x.detach().to(float32)), y.to_xarray<double>(), 1e-6, 1e-6);
+}
+
+BOOST_AUTO_TEST_CASE(second_order_and_edges) {
+  testing::check_second_order([](const Inputs& in) { return erf(in[0] * 1.5); }, {random_input({4, 5}, 50)});
+  const double inf = std::numeric_limits<double>::infinity();
+  for (Dtype dtype : {float32, float64}) {
+    // in the vectorised middle of an array: ±1 beyond |x| = 6, ±inf, NaN kept, odd at ±0
+    std::vector<double> v(40, 0.5);
+    v[16] = inf, v[17] = -inf, v[18] = 1e300 * (dtype == float64), v[19] = -7, v[20] = -0.0, v[21] = NaN;
+    xt::xarray<double> a = xt::zeros<double>({v.size()});
+    std::copy(v.begin(), v.end(), a.begin());
+    const Tensor y = erf(tensor(a, dtype));
+    const xt::xarray<double> r = y.to(float64).to_xarray<double>();
+    BOOST_TEST(r(16) == 1.0);
+    BOOST_TEST(r(17) == -1.0);
+    BOOST_TEST(r(18) == (dtype == float64 ? 1.0 : 0.0));
+    BOOST_TEST(r(19) == -1.0);
+    BOOST_TEST((r(20) == 0.0 && std::signbit(r(20))));
+    BOOST_TEST(std::isnan(r(21)));
+  }
+  check_error([] { erf(zeros({2}, int64)); }, "erf: ");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,4 +1,5 @@
 #include "support/check.hpp"
+#include "support/closed_form.hpp"
 
 #include "kernels/gemm.hpp"
 
@@ -11,6 +12,8 @@ using testing::check_values;
 using testing::random_input;
 
 namespace {
+
+#include "ops/linalg_values.inc"
 
 /// sin(1.3·i + 0.5 + seed) in row-major order: NumPy builds the same inputs for the references.
 Tensor seq(const Shape& shape, double seed, Dtype dtype = float64) {
@@ -271,8 +274,9 @@ BOOST_AUTO_TEST_CASE(errors) {
   check_error([] { matmul(zeros({}), zeros({3})); },
               "matmul: both operands need at least one dimension, got () and (3,)");
   check_error([] { matmul(zeros({3, 3}), zeros({})); }, "at least one dimension");
-  check_error([] { matmul(zeros({2, 2, 3, 4}), zeros({4, 5})); },
-              "matmul: operands of more than 3 dimensions are not supported, got (2,2,3,4) and (4,5)");
+  check_error([] { matmul(zeros({2, 2, 3, 4}), zeros({3, 4, 5})); },
+              "matmul: cannot multiply (2,2,3,4) by (3,4,5): batch sizes 2 and 3 differ (and neither is 1)");
+  check_error([] { matmul(zeros({2, 1, 3, 4}), zeros({2, 5, 4})); }, "cannot multiply (2,1,3,4) by (2,5,4)");
   check_error([] { matmul(zeros({3, 4}), zeros({4, 5}, float64)); },
               "matmul: dtype mismatch: float32 (3,4) and float64 (4,5)");
   check_error([] { matmul(zeros({3, 4}, int64), zeros({4, 5}, int64)); },
@@ -280,5 +284,100 @@ BOOST_AUTO_TEST_CASE(errors) {
   check_error([] { matmul(zeros({3, 4}, boolean), zeros({4, 5}, boolean)); }, "got bool");
 }
 
+// --- N-D operands: batch dimensions broadcast (torch.matmul) ---------------------------------
+
+namespace {
+
+struct NdCase {
+  const char* name;
+  Shape a, b;
+  const std::vector<double>&y, &da, &db;
+};
+
+const std::vector<NdCase>& nd_cases() {
+  static const std::vector<NdCase> all{
+      {"bcast4d", {2, 1, 3, 4}, {5, 4, 6}, bcast4d_y, bcast4d_da, bcast4d_db},
+      {"batch4d_2d", {2, 3, 4, 5}, {5, 2}, batch4d_2d_y, batch4d_2d_da, batch4d_2d_db},
+      {"m2d_batch4d", {3, 4}, {2, 2, 4, 3}, m2d_batch4d_y, m2d_batch4d_da, m2d_batch4d_db},
+      {"vec_4d", {4}, {2, 3, 4, 5}, vec_4d_y, vec_4d_da, vec_4d_db},
+      {"m4d_vec", {2, 3, 4, 5}, {5}, m4d_vec_y, m4d_vec_da, m4d_vec_db},
+      {"both4d", {1, 2, 3, 4}, {3, 1, 4, 2}, both4d_y, both4d_da, both4d_db},
+      {"m5d", {2, 1, 2, 3, 4}, {1, 3, 1, 4, 2}, m5d_y, m5d_da, m5d_db},
+  };
+  return all;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(nd_values_and_gradients_against_pytorch) {
+  const std::vector<std::string> shapes{"(2,5,3,6)", "(2,3,4,2)", "(2,2,3,3)", "(2,3,5)", "(2,3,4)", "(3,2,3,2)",
+                                        "(2,3,2,3,2)"};
+  for (std::size_t i = 0; i < nd_cases().size(); ++i) {
+    const NdCase& c = nd_cases()[i];
+    BOOST_TEST_CONTEXT(c.name) {
+      const Tensor a = testing::sine_filled(c.a, 1, 0.7, 0.1).requires_grad_();
+      const Tensor b = testing::sine_filled(c.b, 1, 0.3, 0.2).requires_grad_();
+      const Tensor y = matmul(a, b);
+      BOOST_TEST(to_string(y.shape()) == shapes[i]);
+      testing::check_close(y, c.y);
+      y.backward(testing::cosine_upstream(y.shape()));
+      testing::check_close(a.grad(), c.da);
+      testing::check_close(b.grad(), c.db);
+      // float32: the same products to float32 precision
+      check_values(matmul(a.detach().to(float32), b.detach().to(float32)), values(y), 1e-5, 1e-5);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(nd_second_order_with_broadcasting) {
+  std::uint64_t seed = 300;
+  for (const NdCase& c : nd_cases()) {
+    BOOST_TEST_CONTEXT(c.name) {
+      testing::check_second_order(mm, {random_input(c.a, seed), random_input(c.b, seed + 1)});
+      testing::check_second_order(mm, {random_input(c.a, seed + 2).detach(), random_input(c.b, seed + 3)});
+    }
+    seed += 10;
+  }
+  // Transposed and strided 4-D operands.
+  testing::check_second_order([](const std::vector<Tensor>& x) { return matmul(transpose(x[0], 1, 2), transpose(x[1])); },
+                              {random_input({2, 3, 2, 4}, 400), random_input({2, 1, 5, 4}, 401)});
+}
+
+BOOST_AUTO_TEST_CASE(nd_strided_views_match_contiguous_copies) {
+  // The head split of attention: (B, T, 3·h·d) viewed as (B, T, 3, h, d), q = [:, :, 0] as (B, h, T, d).
+  const Tensor qkv = seq({2, 5, 3 * 2 * 4}, 0);
+  const auto head = [&](std::ptrdiff_t i) {
+    return transpose(squeeze(narrow(reshape(qkv, {2, 5, 3, 2, 4}), 2, i, 1), 2), 1, 2);
+  };
+  const Tensor q = head(0), k = head(1);
+  BOOST_TEST(to_string(q.shape()) == "(2,2,5,4)");
+  BOOST_TEST(q.impl().data == qkv.impl().data);  // a view
+  // Each head's (T, d) matrix is row-major with leading dimension 3·h·d: BLAS reads it in place ...
+  const auto layout = kernels::blas_matrix(5, 4, q.strides()[2], q.strides()[3]);
+  BOOST_TEST((layout.usable && !layout.transposed && layout.leading_dim == 24));
+  // ... at offsets b·T·3hd + h·d
+  const auto offsets = kernels::batch_offsets(q, {2, 2});
+  BOOST_TEST((offsets == std::vector<std::ptrdiff_t>{0, 4, 120, 124}));
+  check_same_as_contiguous(q, transpose(k));
+  check_same_as_contiguous(transpose(q), k);
+  check_same_as_contiguous(q, seq({4, 3}, 1));
+  check_same_as_contiguous(seq({5}, 1), q);
+  check_same_as_contiguous(broadcast_to(seq({1, 1, 3, 5}, 2), {2, 2, 3, 5}), q);  // stride-0 batches
+  check_same_as_contiguous(seq({2, 1, 1, 5}, 2), q);
+  check_same_as_contiguous(permute(seq({5, 2, 3, 4}, 3), {1, 2, 0, 3}), seq({4, 2}, 4));  // tall matrix not possible
+  check_same_as_contiguous(seq({2, 3, 5, 4}, 3), seq({4, 2}, 4));                           // tall matrix
+  // Gradients through the views land in qkv's layout.
+  check_gradient([](const std::vector<Tensor>& x) {
+    const Tensor v = reshape(x[0], {2, 3, 3, 2, 2});
+    const Tensor a = transpose(squeeze(narrow(v, 2, 0, 1), 2), 1, 2), b = transpose(squeeze(narrow(v, 2, 1, 1), 2), 1, 2);
+    return matmul(a, transpose(b));
+  }, {random_input({2, 3, 12}, 410)});
+}
+
+BOOST_AUTO_TEST_CASE(nd_empty_batches) {
+  BOOST_TEST(to_string(matmul(zeros({2, 0, 3, 4}), zeros({4, 2})).shape()) == "(2,0,3,2)");
+  BOOST_TEST(to_string(matmul(zeros({0, 1, 3, 4}), zeros({5, 4, 2})).shape()) == "(0,5,3,2)");
+  check_values(matmul(zeros({2, 1, 3, 0}, float64), zeros({2, 0, 2}, float64)), xt::zeros<double>({2, 2, 3, 2}));
+}
 
 BOOST_AUTO_TEST_SUITE_END()

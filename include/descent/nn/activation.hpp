@@ -31,10 +31,13 @@ class Sigmoid : public Module {
   std::string describe() const override { return "Sigmoid"; }
 };
 
+/// GELU(), or GELU("tanh") for the tanh approximation (torch.nn.GELU(approximate='tanh')).
 class GELU : public Module {
  public:
-  Tensor forward(const Tensor& x) override { return gelu(x); }
-  std::string describe() const override { return "GELU"; }
+  explicit GELU(std::string approximate = "none");
+  Tensor forward(const Tensor& x) override { return gelu(x, approximate); }
+  std::string describe() const override { return "GELU(approximate='" + approximate + "')"; }
+  std::string approximate;  ///< "none" or "tanh"
 };
 
 class Softmax : public Module {

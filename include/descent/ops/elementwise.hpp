@@ -32,6 +32,8 @@ Tensor pow(double base, const Tensor& exponent);
 Tensor exp(const Tensor& x);
 Tensor log(const Tensor& x);
 Tensor sqrt(const Tensor& x);
+/// The error function 2/√π ∫₀ˣ exp(-t²) dt, elementwise (torch.erf).
+Tensor erf(const Tensor& x);
 Tensor abs(const Tensor& x);
 /// Limits to [min, max]; the gradient is 1 inside and 0 where clamped.
 Tensor clamp(const Tensor& x, double min, double max);

@@ -5,9 +5,9 @@
 
 namespace descent {
 
-/// numpy.matmul for 1-D, 2-D and batched 3-D operands: 1-D·1-D gives a scalar, a 1-D operand
-/// is a row (left) or column (right) vector, 3-D·3-D multiplies batch by batch (a batch of 1
-/// broadcasts), 3-D·2-D and 2-D·3-D broadcast the 2-D operand over the batch.
+/// numpy.matmul / torch.matmul for operands of any rank: 1-D·1-D gives a scalar, a 1-D operand is
+/// a row (left) or column (right) vector, and the dimensions before the last two are batch
+/// dimensions that broadcast like NumPy's ((2,1,3,4)·(5,4,6) gives (2,5,3,6)).
 Tensor matmul(const Tensor& a, const Tensor& b);
 
 /// x·weightᵀ + bias (bias optional), like torch.nn.functional.linear; weight is (out, in). For a 2-D
