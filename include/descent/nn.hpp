@@ -1,6 +1,7 @@
 #pragma once
 // Layers, initialisers and losses.
 #include "descent/nn/activation.hpp"
+#include "descent/nn/attention.hpp"
 #include "descent/nn/conv.hpp"
 #include "descent/nn/dropout.hpp"
 #include "descent/nn/flatten.hpp"
@@ -11,4 +12,5 @@
 #include "descent/nn/norm.hpp"
 #include "descent/nn/pool.hpp"
 #include "descent/nn/sequential.hpp"
+#include "descent/nn/transformer.hpp"
 #include "descent/nn/upsample.hpp"
