@@ -1,6 +1,7 @@
 #pragma once
 // Layers, initialisers and losses.
 #include "descent/nn/activation.hpp"
+#include "descent/nn/attention.hpp"
 #include "descent/nn/conv.hpp"
 #include "descent/nn/dropout.hpp"
 #include "descent/nn/embedding.hpp"
@@ -13,4 +14,5 @@
 #include "descent/nn/pool.hpp"
 #include "descent/nn/rnn.hpp"
 #include "descent/nn/sequential.hpp"
+#include "descent/nn/transformer.hpp"
 #include "descent/nn/upsample.hpp"
