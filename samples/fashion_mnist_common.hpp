@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "command_line.hpp"
 #include "descent/descent.hpp"
 #include "descent/plot/plot.hpp"
 #ifdef DESCENT_HAS_MPI
@@ -37,45 +38,28 @@ struct Settings {
   bool distributed = false;  // --distributed: one replica per MPI rank (also when mpirun started us)
 };
 
-[[noreturn]] inline void usage(const char* program, const std::string& flags, const std::string& problem) {
-  std::fprintf(stderr, "%s: %s\nusage: %s %s\n", program, problem.c_str(), program, flags.c_str());
-  std::exit(2);
-}
+using samples::usage;
 
 /// The flags of `s` that appear in `flags` (the usage line, e.g. "[--epochs N] [--lr X]"); others are errors.
 inline Settings parse(int argc, char** argv, const char* program, const std::string& flags, Settings s) {
-  for (int i = 1; i < argc; ++i) {
-    const std::string flag = argv[i];
-    if (flag == "--distributed" && flags.find("[--distributed]") != std::string::npos) {
-      s.distributed = true;
-      continue;
-    }
-    if (flags.find("[" + flag + " ") == std::string::npos) usage(program, flags, "unknown option " + flag);
-    if (i + 1 >= argc) usage(program, flags, "missing value after " + flag);
-    const std::string value = argv[++i];
-    char* end = nullptr;
-    auto integer = [&](long least) {
-      const long n = std::strtol(value.c_str(), &end, 10);
-      if (value.empty() || *end || n < least)
-        usage(program, flags, flag + (least == 0 ? " must be a non-negative integer" : " must be a positive integer"));
-      return n;
-    };
-    if (flag == "--data-dir") s.data_dir = value;
-    else if (flag == "--plot") s.plot = value;
-    else if (flag == "--save") s.save = value;
-    else if (flag == "--load") s.load = value;
-    else if (flag == "--epochs") s.epochs = static_cast<int>(integer(0));
-    else if (flag == "--batch-size") s.batch_size = static_cast<std::size_t>(integer(1));
-    else if (flag == "--limit") s.limit = static_cast<std::size_t>(integer(1));
-    else if (flag == "--seed") s.seed = static_cast<std::uint64_t>(integer(0));
-    else if (flag == "--crop-padding") s.crop_padding = static_cast<std::size_t>(integer(0));
-    else {  // --lr, --momentum, --weight-decay, --dropout
-      const double v = std::strtod(value.c_str(), &end);
-      if (value.empty() || *end || !(v >= 0)) usage(program, flags, flag + " must be a non-negative number");
-      (flag == "--lr" ? s.lr : flag == "--momentum" ? s.momentum : flag == "--weight-decay" ? s.weight_decay : s.dropout) =
-          v;
-    }
-  }
+  samples::parse_flags(
+      argc, argv, program, flags,
+      [&](const std::string& flag, const samples::Value& value) {
+        if (flag == "--data-dir") s.data_dir = value.text;
+        else if (flag == "--plot") s.plot = value.text;
+        else if (flag == "--save") s.save = value.text;
+        else if (flag == "--load") s.load = value.text;
+        else if (flag == "--epochs") s.epochs = static_cast<int>(value.integer(0));
+        else if (flag == "--batch-size") s.batch_size = static_cast<std::size_t>(value.integer(1));
+        else if (flag == "--limit") s.limit = static_cast<std::size_t>(value.integer(1));
+        else if (flag == "--seed") s.seed = static_cast<std::uint64_t>(value.integer(0));
+        else if (flag == "--crop-padding") s.crop_padding = static_cast<std::size_t>(value.integer(0));
+        else if (flag == "--lr") s.lr = value.number(false);
+        else if (flag == "--momentum") s.momentum = value.number(false);
+        else if (flag == "--weight-decay") s.weight_decay = value.number(false);
+        else s.dropout = value.number(false);  // --dropout
+      },
+      [&](const std::string&) { s.distributed = true; });  // --distributed
   return s;
 }
 

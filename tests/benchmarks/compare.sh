@@ -4,7 +4,7 @@
 # medians and ratios (throughput ratio descent/libtorch: above 1 means descent is faster).
 #
 #   tests/benchmarks/compare.sh [RUNS]           RUNS per side and workload (default 5)
-#   ONLY="W1 W3" tests/benchmarks/compare.sh 3   a subset of PEAK W1 W2 W3 W4 W5
+#   ONLY="W1 W3" tests/benchmarks/compare.sh 3   a subset of PEAK W1 W2 W3 W4 W5 W6 W7
 #   W2_RUNS=1 tests/benchmarks/compare.sh 3      fewer runs of the slow W2 (5 epochs each)
 #   W5_RUNS=1 tests/benchmarks/compare.sh 3      fewer runs of the slow W5 (1 CNN epoch, ~1 min)
 #
@@ -20,7 +20,7 @@ RUNS=${1:-5}
 [[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: RUNS must be a positive integer, got '$RUNS'" >&2; exit 2; }
 W2_RUNS=${W2_RUNS:-$RUNS}
 W5_RUNS=${W5_RUNS:-$RUNS}
-ONLY=${ONLY:-PEAK W1 W2 W3 W4 W5}
+ONLY=${ONLY:-PEAK W1 W2 W3 W4 W5 W6 W7}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BASE=${DESCENT_BASELINES:-$ROOT/../shared/bench}
 BUILD=$ROOT/build-bench
@@ -28,7 +28,7 @@ FMNIST_DIR=${FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
 export FMNIST_DIR
 
 for w in $ONLY; do
-  case $w in PEAK | W1 | W2 | W3 | W4 | W5) ;; *) echo "compare.sh: unknown workload '$w' in ONLY (PEAK W1 W2 W3 W4 W5)" >&2; exit 2 ;; esac
+  case $w in PEAK | W1 | W2 | W3 | W4 | W5 | W6 | W7) ;; *) echo "compare.sh: unknown workload '$w' in ONLY (PEAK W1 W2 W3 W4 W5 W6 W7)" >&2; exit 2 ;; esac
 done
 
 # --- the baselines ---------------------------------------------------------------------------
@@ -41,7 +41,7 @@ fi
 BASE=$(cd "$BASE" && pwd)
 BIN=$BASE/bin
 have_bins() {
-  for p in w1_linreg w2_mlp_fmnist w3_overhead w4_compute w5_cnn_fmnist peak_sgemm; do [ -x "$1/$p" ] || return 1; done
+  for p in w1_linreg w2_mlp_fmnist w3_overhead w4_compute w5_cnn_fmnist w6_transformer_lm w7_lstm peak_sgemm; do [ -x "$1/$p" ] || return 1; done
 }
 if ! have_bins "$BIN"; then
   BIN=$BUILD/baselines/bin
@@ -67,7 +67,7 @@ echo "== building descent's benchmarks (Release) in $BUILD"
 mkdir -p "$BUILD"
 cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DDESCENT_BUILD_SAMPLES=OFF -DDESCENT_BUILD_TESTS=ON >"$BUILD/cmake.log" 2>&1 ||
   { cat "$BUILD/cmake.log" >&2; exit 1; }
-cmake --build "$BUILD" -j2 --target bench_w1 bench_w2 bench_w3 bench_w4 bench_w5 >"$BUILD/build.log" 2>&1 ||
+cmake --build "$BUILD" -j2 --target bench_w1 bench_w2 bench_w3 bench_w4 bench_w5 bench_w6 bench_w7 >"$BUILD/build.log" 2>&1 ||
   { tail -40 "$BUILD/build.log" >&2; echo "compare.sh: building descent's benchmarks failed ($BUILD/build.log)" >&2; exit 1; }
 DBIN=$BUILD/tests/benchmarks
 
@@ -84,9 +84,10 @@ if [ ! -x $TIME ]; then
 fi
 
 declare -A LT=([PEAK]="$BIN/peak_sgemm 5" [W1]="$BIN/w1_linreg" [W2]="$BIN/w2_mlp_fmnist"
-               [W3]="$BIN/w3_overhead" [W4]="$BIN/w4_compute" [W5]="$BIN/w5_cnn_fmnist")
+               [W3]="$BIN/w3_overhead" [W4]="$BIN/w4_compute" [W5]="$BIN/w5_cnn_fmnist"
+               [W6]="$BIN/w6_transformer_lm" [W7]="$BIN/w7_lstm")
 declare -A DE=([W1]="$DBIN/bench_w1" [W2]="$DBIN/bench_w2" [W3]="$DBIN/bench_w3" [W4]="$DBIN/bench_w4"
-               [W5]="$DBIN/bench_w5")
+               [W5]="$DBIN/bench_w5" [W6]="$DBIN/bench_w6" [W7]="$DBIN/bench_w7")
 
 LOG=$BUILD/compare-$(date +%Y%m%d-%H%M%S).log
 : >"$LOG"
@@ -182,5 +183,9 @@ END {
   row("W5", "samples_per_s", "rate"); row("W5", "s_per_epoch", "time")
   row("W5", "acc_epoch1", "value"); row("W5", "acc_last", "value")
   row("W5", "max_rss_kb", "mem", "max_rss_kb (peak RSS)")
+  row("W6", "ms_per_step", "time"); row("W6", "ms_per_step_median", "time"); row("W6", "tokens_per_s", "rate")
+  row("W6", "final_loss", "value"); row("W6", "max_rss_kb", "mem", "max_rss_kb (peak RSS)")
+  row("W7", "ms_per_step", "time"); row("W7", "ms_per_step_median", "time"); row("W7", "sequences_per_s", "rate")
+  row("W7", "final_loss", "value"); row("W7", "max_rss_kb", "mem", "max_rss_kb (peak RSS)")
   for (k in failed) { split(k, f, SUBSEP); printf "FAILED: %s %s (%d runs)\n", f[1], f[2], failed[k] }
 }' "$LOG"
