@@ -84,7 +84,7 @@ Tensor embedding_grad(const Tensor& g, const Tensor& indices, std::size_t rows, 
 /// The length of x's axis `axis` (1 for a 0-d x, whose only axis is the implicit one).
 std::size_t axis_size(const Tensor& x, std::size_t axis) { return x.dim() == 0 ? 1 : x.shape()[axis]; }
 
-/// Row-major strides of `shape`, and the one of `axis` (0 for a 0-d shape).
+/// The stride of `axis` in `strides` (0 for the empty strides of a 0-d tensor).
 std::ptrdiff_t axis_stride(const Strides& strides, std::size_t axis) { return strides.empty() ? 0 : strides[axis]; }
 
 /// index's shape against x's (and src's): as many axes, index.size(d) <= x.size(d) for d != axis
