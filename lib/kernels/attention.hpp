@@ -25,7 +25,7 @@ namespace descent::kernels {
 /// One operand of attention: a batch of matrices at `offsets` (elements), each described to BLAS.
 struct AttentionOperand {
   const void* data = nullptr;
-  std::vector<std::ptrdiff_t> offsets;  // one per batch-head
+  BatchOffsets offsets;  // one per batch-head
   BlasMatrix layout;
 };
 
@@ -39,7 +39,7 @@ struct AttentionGeometry {
   AttentionOperand q, k, v;
   const void* mask = nullptr;
   bool mask_is_bool = false;
-  std::vector<std::ptrdiff_t> mask_offsets;
+  BatchOffsets mask_offsets;
   std::ptrdiff_t mask_row_stride = 0, mask_col_stride = 0;
   const void* dropout = nullptr;
 
@@ -91,21 +91,22 @@ template <class T> void attention_probabilities(const AttentionGeometry& g, std:
   }
 }
 
-/// out (heads×L×Ev, contiguous) = attention; probs (heads×L×S) gets P.
+/// out (heads×L×Ev, contiguous) = attention; probs (heads×L×S) gets P unless null (nothing to
+/// save: P stays in a per-part buffer).
 template <class T> void attention_forward(const AttentionGeometry& g, T* out, T* probs) {
   const std::size_t L = g.L, S = g.S, E = g.E, Ev = g.Ev;
   const SingleThreadedBlas blas;
   detail::parallel_for(g.heads, g.grain(), [&](std::size_t h0, std::size_t h1) {
-    std::vector<T> scores(L * S);
+    std::vector<T> scores(L * S), local(probs ? 0 : L * S);
     for (std::size_t h = h0; h < h1; ++h) {
-      T* p = probs + h * g.L * g.S;
+      T* p = probs ? probs + h * L * S : local.data();
       attention_product(g.q.layout.transposed, !g.k.layout.transposed, L, S, E, operand<T>(g.q, h), g.q.layout.leading_dim,
                         operand<T>(g.k, h), g.k.layout.leading_dim, scores.data());
       attention_probabilities(g, h, scores.data(), p);
       const T* pd = p;
       if (g.dropout) {  // P ⊙ M, in the scores' buffer
-        const T* m = static_cast<const T*>(g.dropout) + h * g.L * g.S;
-        for (std::size_t j = 0; j < g.L * g.S; ++j) scores[j] = p[j] * m[j];
+        const T* m = static_cast<const T*>(g.dropout) + h * L * S;
+        for (std::size_t j = 0; j < L * S; ++j) scores[j] = p[j] * m[j];
         pd = scores.data();
       }
       T* o = out + h * L * Ev;

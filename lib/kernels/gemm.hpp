@@ -72,16 +72,19 @@ inline BlasMatrix blas_matrix(const Tensor& m) {
   return blas_matrix(m.shape()[0], m.shape()[1], m.strides()[0], m.strides()[1]);
 }
 
+/// Element offsets of a batch of matrices (small batches without a heap allocation).
+using BatchOffsets = xt::svector<std::ptrdiff_t, 4>;
+
 /// The element offset in t of each matrix of the batch `batch` (row-major order), t's batch
 /// dimensions (all but its last two) aligned to the right of it: 0 along those it broadcasts
 /// (missing or of size 1).
-inline std::vector<std::ptrdiff_t> batch_offsets(const Tensor& t, const Shape& batch) {
+inline BatchOffsets batch_offsets(const Tensor& t, const Shape& batch) {
   const std::size_t own = t.dim() <= 2 ? 0 : t.dim() - 2, n = batch.size();
-  std::vector<std::ptrdiff_t> strides(n, 0);
+  xt::svector<std::ptrdiff_t, 4> strides(n, 0);
   for (std::size_t i = 0; i < own; ++i)
     if (t.shape()[i] != 1) strides[n - own + i] = t.strides()[i];
-  std::vector<std::ptrdiff_t> offsets(numel(batch));
-  std::vector<std::size_t> index(n, 0);
+  BatchOffsets offsets(numel(batch));
+  xt::svector<std::size_t, 4> index(n, 0);
   std::ptrdiff_t offset = 0;
   for (auto& o : offsets) {  // an odometer over the batch index
     o = offset;

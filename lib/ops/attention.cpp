@@ -155,9 +155,11 @@ Shape check_operands(const Tensor& q, const Tensor& k, const Tensor& v, const Te
   }
   const std::size_t L = q.size(-2), S = k.size(-2);
   if (mask.defined()) {
-    DESCENT_CHECK(!is_causal, op_name, "attn_mask and is_causal cannot both be set (is_causal is the lower-triangular mask)");
-    DESCENT_CHECK(mask.dtype() == boolean || mask.dtype() == q.dtype(), op_name, "attn_mask must be bool or of the query's dtype (",
-                  to_string(q.dtype()), "), got ", to_string(mask.dtype()));
+    DESCENT_CHECK(!is_causal, op_name,
+                  "attn_mask and is_causal cannot both be set (is_causal is the lower-triangular mask)");
+    DESCENT_CHECK(mask.dtype() == boolean || mask.dtype() == q.dtype(), op_name,
+                  "attn_mask must be bool or of the query's dtype (", to_string(q.dtype()), "), got ",
+                  to_string(mask.dtype()));
     Shape full = batch;
     full.push_back(L);
     full.push_back(S);
@@ -196,10 +198,12 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
   Shape out_shape = batch;
   out_shape.push_back(L);
   out_shape.push_back(value.size(-1));
-  Tensor out = empty(out_shape, query.dtype()), probs = empty(ls, query.dtype());
+  // P is kept only for a backward.
+  const bool saving = autograd::should_record({query, key, value, attn_mask});
+  Tensor out = empty(out_shape, query.dtype()), probs = saving ? empty(ls, query.dtype()) : Tensor();
   detail::dispatch_floating(op_name, query.dtype(), [&](auto e) {
     using T = decltype(e);
-    kernels::attention_forward<T>(p.g, out.data<T>(), probs.data<T>());
+    kernels::attention_forward<T>(p.g, out.data<T>(), saving ? probs.data<T>() : nullptr);
   });
 
   // With P = softmax(scale·Q·Kᵀ + mask) and Pd = P ⊙ M (dropout): d/dV = Pdᵀ·g, d/dP = (g·Vᵀ) ⊙ M,
@@ -218,7 +222,8 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
       Tensor dP = matmul(g, transpose(v));
       if (dropout.defined()) dP = dP * dropout;
       const Tensor dS = P * (dP - sum(dP * P, {-1}, true));
-      d = {q.requires_grad() ? matmul(dS, k) * sc : Tensor(), k.requires_grad() ? matmul(transpose(dS), q) * sc : Tensor(),
+      d = {q.requires_grad() ? matmul(dS, k) * sc : Tensor(),
+           k.requires_grad() ? matmul(transpose(dS), q) * sc : Tensor(),
            v.requires_grad() ? matmul(transpose(Pd), g) : Tensor(), want_mask ? dS : Tensor()};
     } else {
       const Prepared p = prepare(q, k, v, mask, dropout, is_causal, sc, batch);

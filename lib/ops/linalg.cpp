@@ -57,7 +57,7 @@ Shape batch_shape(const Tensor& t) {
   return t.dim() <= 2 ? Shape{} : Shape(t.shape().begin(), t.shape().end() - 2);
 }
 
-using Offsets = std::vector<std::ptrdiff_t>;
+using Offsets = kernels::BatchOffsets;
 using kernels::batch_offsets;
 
 /// The increment of a left operand's row / a right operand's column read as a BLAS vector.
@@ -112,7 +112,7 @@ template <class T> void product(const Tensor& a, const Tensor& b, const Shape& b
       Operand tall = A;
       tall.row_stride = A.rows == 1 ? step : A.row_stride;
       tall.rows = oa.size() * A.rows;
-      if (readable(tall, true)) A = tall, oa.erase(oa.begin() + 1, oa.end()), ob.erase(ob.begin() + 1, ob.end());
+      if (readable(tall, true)) A = tall, oa.resize(1), ob.resize(1);
     }
   }
   multiply<T>(A, B, oa, ob, out.data<T>());

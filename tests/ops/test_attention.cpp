@@ -65,7 +65,8 @@ const std::vector<Case>& cases() {
 }
 
 Tensor mask_of(const Case& c, const Tensor& floating) {
-  if (c.mask == MaskKind::boolean || c.mask == MaskKind::dead_row) return bool_mask(c.mask_shape, c.mask == MaskKind::dead_row);
+  if (c.mask == MaskKind::boolean || c.mask == MaskKind::dead_row)
+    return bool_mask(c.mask_shape, c.mask == MaskKind::dead_row);
   return c.mask == MaskKind::floating ? floating : Tensor();
 }
 
@@ -203,7 +204,8 @@ BOOST_AUTO_TEST_CASE(errors) {
               "scaled_dot_product_attention: attn_mask and is_causal cannot both be set");
   check_error([&] { scaled_dot_product_attention(q, zeros({2, 5, 3}), v); },
               "query and key differ in their last dimension (E): query (2,3,4), key (2,5,3), value (2,5,6)");
-  check_error([&] { scaled_dot_product_attention(q, k, zeros({2, 4, 6})); }, "key and value differ in their number of keys (S)");
+  check_error([&] { scaled_dot_product_attention(q, k, zeros({2, 4, 6})); },
+              "key and value differ in their number of keys (S)");
   check_error([&] { scaled_dot_product_attention(zeros({4}), k, v); }, "need at least 2 dimensions");
   check_error([&] { scaled_dot_product_attention(zeros({3, 3, 4}), k, v); }, "the batch dimensions do not broadcast");
   check_error([&] { scaled_dot_product_attention(q, k.to(float64), v); }, "dtype mismatch: query float32, key float64");
@@ -216,8 +218,8 @@ BOOST_AUTO_TEST_CASE(errors) {
               "attn_mask of shape (3,4) does not broadcast to (..., L, S) = (2,3,5)");
   check_error([&] { scaled_dot_product_attention(q, k, v, ones({3, 2, 3, 5}, boolean)); }, "does not broadcast");
   check_error([&] { scaled_dot_product_attention(q, k, v, Tensor(), 1.5); }, "invalid dropout_p 1.5");
-  check_error([&] { scaled_dot_product_attention(q, k, v, Tensor(), 0.0, false, std::numeric_limits<double>::infinity()); },
-              "invalid scale");
+  const double inf = std::numeric_limits<double>::infinity();
+  check_error([&] { scaled_dot_product_attention(q, k, v, Tensor(), 0.0, false, inf); }, "invalid scale");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
