@@ -44,15 +44,26 @@ Tensor attend(MultiheadAttention& mha, const Tensor& x, const Tensor& memory, co
       mha.forward(x, memory, memory, {.key_padding_mask = key_padding_mask, .need_weights = false, .attn_mask = mask}));
 }
 
-/// Copies every parameter and buffer value of `from` into `to` (built with the same settings).
-void copy_state(const Module& from, Module& to) {
+/// One block with its residual connection: norm(x + block(x)), or x + block(norm(x)) with norm_first.
+template <class Block> Tensor residual(const Tensor& x, LayerNorm& norm, bool norm_first, const Block& block) {
+  return norm_first ? x + block(norm(x)) : norm(x + block(x));
+}
+
+/// A new layer with the settings of `layer`, its parameter values and its mode (PyTorch's deepcopy).
+template <class Layer> std::shared_ptr<Layer> copy_of(const Layer& layer, Generator& gen) {
+  auto copy = std::make_shared<Layer>(layer.d_model, layer.nhead, layer.options, gen);
   NoGradGuard no_grad;
-  const auto source = from.state_dict(), target = to.state_dict();
+  const auto source = layer.state_dict(), target = copy->state_dict();
   for (std::size_t i = 0; i < source.size(); ++i) {
     Tensor t = target[i].second;
     t.copy_(source[i].second);
   }
-  to.train(from.is_training());
+  copy->train(layer.is_training());
+  return copy;
+}
+
+std::string stack_description(const char* name, std::size_t num_layers, bool norm) {
+  return std::string(name) + "(num_layers=" + std::to_string(num_layers) + (norm ? ", norm" : "") + ")";
 }
 
 std::string layer_settings(std::size_t d_model, std::size_t nhead, const TransformerLayerOptions& o) {
@@ -111,26 +122,15 @@ Tensor TransformerEncoderLayer::forward(const Tensor& src, const TransformerEnco
   const auto ff = [&](const Tensor& x) {
     return (*dropout2)(feed_forward(*linear1, *dropout, *linear2, options.activation, x));
   };
-  Tensor x = src;
-  if (options.norm_first) {
-    x = x + sa((*norm1)(x));
-    x = x + ff((*norm2)(x));
-  } else {
-    x = (*norm1)(x + sa(x));
-    x = (*norm2)(x + ff(x));
-  }
-  return x;
+  const Tensor x = residual(src, *norm1, options.norm_first, sa);
+  return residual(x, *norm2, options.norm_first, ff);
 }
 
 std::string TransformerEncoderLayer::describe() const {
   return "TransformerEncoderLayer(" + layer_settings(d_model, nhead, options) + ")";
 }
 
-std::shared_ptr<TransformerEncoderLayer> TransformerEncoderLayer::clone() const {
-  auto copy = std::make_shared<TransformerEncoderLayer>(d_model, nhead, options, *gen_);
-  copy_state(*this, *copy);
-  return copy;
-}
+std::shared_ptr<TransformerEncoderLayer> TransformerEncoderLayer::clone() const { return copy_of(*this, *gen_); }
 
 // --- TransformerDecoderLayer ---------------------------------------------------------------
 
@@ -169,28 +169,16 @@ Tensor TransformerDecoderLayer::forward(const Tensor& tgt, const Tensor& memory,
   const auto ff = [&](const Tensor& x) {
     return (*dropout3)(feed_forward(*linear1, *dropout, *linear2, options.activation, x));
   };
-  Tensor x = tgt;
-  if (options.norm_first) {
-    x = x + sa((*norm1)(x));
-    x = x + mha((*norm2)(x));
-    x = x + ff((*norm3)(x));
-  } else {
-    x = (*norm1)(x + sa(x));
-    x = (*norm2)(x + mha(x));
-    x = (*norm3)(x + ff(x));
-  }
-  return x;
+  const Tensor x = residual(tgt, *norm1, options.norm_first, sa);
+  const Tensor y = residual(x, *norm2, options.norm_first, mha);
+  return residual(y, *norm3, options.norm_first, ff);
 }
 
 std::string TransformerDecoderLayer::describe() const {
   return "TransformerDecoderLayer(" + layer_settings(d_model, nhead, options) + ")";
 }
 
-std::shared_ptr<TransformerDecoderLayer> TransformerDecoderLayer::clone() const {
-  auto copy = std::make_shared<TransformerDecoderLayer>(d_model, nhead, options, *gen_);
-  copy_state(*this, *copy);
-  return copy;
-}
+std::shared_ptr<TransformerDecoderLayer> TransformerDecoderLayer::clone() const { return copy_of(*this, *gen_); }
 
 // --- TransformerEncoder / TransformerDecoder ------------------------------------------------
 
@@ -215,7 +203,7 @@ Tensor TransformerEncoder::forward(const Tensor& src, const TransformerEncoderMa
 }
 
 std::string TransformerEncoder::describe() const {
-  return "TransformerEncoder(num_layers=" + std::to_string(layers.size()) + (norm ? ", norm" : "") + ")";
+  return stack_description("TransformerEncoder", layers.size(), norm != nullptr);
 }
 
 TransformerDecoder::TransformerDecoder(const TransformerDecoderLayer& layer, std::size_t num_layers,
@@ -241,7 +229,7 @@ Tensor TransformerDecoder::forward(const Tensor& tgt, const Tensor& memory, cons
 }
 
 std::string TransformerDecoder::describe() const {
-  return "TransformerDecoder(num_layers=" + std::to_string(layers.size()) + (norm ? ", norm" : "") + ")";
+  return stack_description("TransformerDecoder", layers.size(), norm != nullptr);
 }
 
 // --- Transformer -------------------------------------------------------------------------------

@@ -197,6 +197,17 @@ BOOST_AUTO_TEST_CASE(bool_and_float_masks_agree) {
   BOOST_TEST(max(abs(wa - wb)).item() == 0.0);
 }
 
+BOOST_AUTO_TEST_CASE(a_query_with_every_key_masked_gets_nan_as_in_pytorch) {
+  nn::MultiheadAttention mha = packed();
+  Inputs in;
+  const Tensor none_allowed = tensor({{1, 1, 1, 1}, {0, 0, 0, 1}, {0, 0, 0, 0}}, float64) > 0.5;
+  const auto [out, weights] = mha.forward(in.query, in.key, in.value, {.attn_mask = none_allowed});
+  BOOST_TEST(std::isnan(out.at({0, 0, 0})));
+  BOOST_TEST(std::isnan(weights.at({1, 0, 2})));
+  BOOST_TEST(!std::isnan(out.at({1, 0, 0})));
+  BOOST_TEST(weights.at({0, 1, 3}) == 0.0);
+}
+
 BOOST_AUTO_TEST_CASE(dropout_acts_in_training_only) {
   Generator gen(11);
   nn::MultiheadAttention mha(4, 2, {.dropout = 0.5, .dtype = float64}, gen);
