@@ -9,6 +9,7 @@
 #include "descent/nn/dropout.hpp"
 #include "descent/nn/init.hpp"
 #include "descent/ops/activation.hpp"
+#include "descent/ops/attention.hpp"
 #include "descent/ops/elementwise.hpp"
 #include "descent/ops/linalg.hpp"
 #include "descent/ops/reduce.hpp"
@@ -31,39 +32,27 @@ Tensor additive(const Tensor& mask, Dtype dtype, bool true_allows) {
   return true_allows ? where(mask, zero, minus_inf) : where(mask, minus_inf, zero);
 }
 
-/// softmax(query·keyᵀ·scale + mask) over the keys: the attention probabilities, (B, L, S). A bool
-/// mask is true where attention IS allowed (scaled_dot_product_attention's meaning), a floating one
-/// is added; is_causal allows key j for query i when j <= i.
-Tensor attention_probabilities(const Tensor& query, const Tensor& key, const Tensor& attn_mask, bool is_causal,
-                               std::optional<double> scale) {
-  const double s = scale ? *scale : 1 / std::sqrt(static_cast<double>(query.size(-1)));
+/// softmax(query·keyᵀ/√E + mask) over the keys: the attention probabilities, (B, L, S), for
+/// need_weights (scaled_dot_product_attention computes the same inside and does not return them). A
+/// bool mask is true where attention IS allowed (that op's meaning), a floating one is added. A query
+/// whose keys are all masked gets zero probabilities (and zero gradients), as in the fused op: its
+/// scores are replaced by zeros before the softmax, which would otherwise give NaN.
+Tensor attention_probabilities(const Tensor& query, const Tensor& key, const Tensor& attn_mask) {
+  const double s = 1 / std::sqrt(static_cast<double>(query.size(-1)));
   Tensor scores = matmul(query * s, transpose(key));
-  if (is_causal) {
-    const double l = static_cast<double>(query.size(-2)), n = static_cast<double>(key.size(-2));
-    const Tensor rows = reshape(arange(l, float64), {-1, 1}), cols = reshape(arange(n, float64), {1, -1});
-    scores = scores + additive(cols <= rows, scores.dtype(), true);
+  if (!attn_mask.defined()) return softmax(scores, -1);
+  scores = scores + (attn_mask.dtype() == Dtype::boolean ? additive(attn_mask, scores.dtype(), true) : attn_mask);
+  Tensor some_key;  // (B, L, 1): 1 where the query may attend to at least one key
+  {
+    NoGradGuard no_grad;
+    some_key = where(max(scores, {-1}, true) > -kInf, full({}, 1.0, scores.dtype()), full({}, 0.0, scores.dtype()));
   }
-  if (attn_mask.defined())
-    scores = scores + (attn_mask.dtype() == Dtype::boolean ? additive(attn_mask, scores.dtype(), true) : attn_mask);
-  return softmax(scores, -1);
+  return softmax(where(some_key > 0.5, scores, full({}, 0.0, scores.dtype())), -1) * some_key;
 }
 
 /// Inverted dropout of the attention probabilities (nn::Dropout's), p = 0 the identity.
 Tensor drop(const Tensor& probabilities, double p, Generator& gen) {
   return p > 0 ? Dropout(p, gen).forward(probabilities) : probabilities;
-}
-
-/// The attention core, with the signature and semantics of the fused scaled_dot_product_attention
-/// (descent/ops/attention.hpp, PyTorch 2's F.scaled_dot_product_attention), composed here from
-/// matmul, softmax and where until that op is in the tree. To be replaced by the fused op: its body
-/// becomes `return scaled_dot_product_attention(query, key, value, attn_mask, dropout_p, is_causal, scale, gen);`.
-/// query (B, L, E), key (B, S, E), value (B, S, Ev) -> (B, L, Ev).
-Tensor attention(const Tensor& query, const Tensor& key, const Tensor& value, const Tensor& attn_mask = Tensor(),
-                 double dropout_p = 0.0, bool is_causal = false, std::optional<double> scale = std::nullopt,
-                 Generator& gen = default_generator()) {
-  DESCENT_CHECK(!(is_causal && attn_mask.defined()), "scaled_dot_product_attention",
-                "give attn_mask or is_causal, not both");
-  return matmul(drop(attention_probabilities(query, key, attn_mask, is_causal, scale), dropout_p, gen), value);
 }
 
 /// (N, L, heads·d) -> (N·heads, L, d): entry n·heads + h holds head h of batch entry n (PyTorch's order).
@@ -182,11 +171,11 @@ std::tuple<Tensor, Tensor> MultiheadAttention::forward(const Tensor& query, cons
   const Tensor v = split_heads(linear(v_in, wv, part(in_proj_bias, 2)), num_heads);
   const double p = is_training() ? options.dropout : 0.0;
   Tensor heads, weights;
-  if (o.need_weights) {  // the probabilities are wanted: the composed path
-    weights = drop(attention_probabilities(q, k, mask, false, std::nullopt), p, *gen_);
+  if (o.need_weights) {  // the probabilities are wanted: composed (the fused op keeps them to itself)
+    weights = drop(attention_probabilities(q, k, mask), p, *gen_);
     heads = matmul(weights, v);
   } else {
-    heads = attention(q, k, v, mask, p, false, std::nullopt, *gen_);
+    heads = scaled_dot_product_attention(q, k, v, mask, p, false, std::nullopt, *gen_);  // fused
   }
   Tensor out = (*out_proj)(merge_heads(heads, num_heads));  // (N, L, E)
   out = !batched ? squeeze(out, 0) : options.batch_first ? out : transpose(out, 0, 1);
