@@ -31,6 +31,7 @@ struct Settings {
   double lr = 2e-3;
   std::uint64_t seed = 0;
   std::size_t limit = 0;    // 0: the whole text; else its first `limit` bytes (a quick run)
+  std::size_t val_chars = 65536;  // characters of the validation text evaluated (0: all)
   std::string prompt = "The ";
   std::size_t generate = 400;  // characters to sample after training
   double temperature = 0.8;
@@ -40,7 +41,7 @@ struct Settings {
 
 /// The usage line the character samples share.
 inline const std::string flags =
-    "[--data-dir DIR] [--epochs N] [--steps N] [--batch-size N] [--lr X] [--seed N] [--limit N] "
+    "[--data-dir DIR] [--epochs N] [--steps N] [--batch-size N] [--lr X] [--seed N] [--limit N] [--val-chars N] "
     "[--prompt TEXT] [--generate N] [--temperature X] [--top-k N] [--save FILE.npz] [--load FILE.npz]";
 
 /// The settings from the command line; a wrong flag or value is a usage error.
@@ -57,6 +58,7 @@ inline Settings parse(int argc, char** argv, const char* program) {
         else if (flag == "--steps") s.steps = static_cast<std::size_t>(value.integer(1));
         else if (flag == "--batch-size") s.batch_size = static_cast<std::size_t>(value.integer(1));
         else if (flag == "--limit") s.limit = static_cast<std::size_t>(value.integer(1));
+        else if (flag == "--val-chars") s.val_chars = static_cast<std::size_t>(value.integer(0));
         else if (flag == "--seed") s.seed = static_cast<std::uint64_t>(value.integer(0));
         else if (flag == "--generate") s.generate = static_cast<std::size_t>(value.integer(0));
         else if (flag == "--top-k") s.top_k = static_cast<std::size_t>(value.integer(0));
@@ -156,16 +158,19 @@ class Run {
     auto [train, val] = data::TextWindowDataset(vocab.encode(text), s.context).split(0.1);
     const std::size_t n = text.size(), n_val = val.num_tokens();
     train_ids = narrow(train.ids(), 0, static_cast<std::ptrdiff_t>(train.first_token()), train.num_tokens());
-    val_ids = narrow(val.ids(), 0, static_cast<std::ptrdiff_t>(val.first_token()), n_val);
+    // Validation reads its first --val-chars characters (all of them with 0), window after window.
+    const std::size_t n_eval = s.val_chars == 0 ? n_val : std::min(n_val, s.val_chars + 1);
+    val_ids = narrow(val.ids(), 0, static_cast<std::ptrdiff_t>(val.first_token()), n_eval);
     train_loader = std::make_unique<data::DataLoader>(std::make_shared<data::TextWindowDataset>(train),
                                                       data::DataLoaderOptions{.batch_size = s.batch_size, .shuffle = true},
                                                       s.seed);
     val_loader = std::make_unique<data::DataLoader>(
         std::make_shared<data::TextWindowDataset>(val_ids, s.context, s.context),
         data::DataLoaderOptions{.batch_size = s.batch_size});
-    unigram = unigram_bpc(train_ids, narrow(val_ids, 0, 1, n_val - 1), vocab.size());
-    std::printf("%s: %zu bytes of text from %s (%zu for validation), %zu distinct; unigram baseline %.3f bits/char\n",
-                program, n, s.data_dir.c_str(), n_val, vocab.size(), unigram);
+    unigram = unigram_bpc(train_ids, narrow(val_ids, 0, 1, n_eval - 1), vocab.size());
+    std::printf("%s: %zu bytes of text from %s (the last %zu for validation, %zu of them evaluated), %zu distinct; "
+                "unigram baseline %.3f bits/char\n",
+                program, n, s.data_dir.c_str(), n_val, n_eval - 1, vocab.size(), unigram);
   }
 
   /// Trains `model` (logits (B, T, V) from ids (B, T)) and samples from it; returns main's exit code.

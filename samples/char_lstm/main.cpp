@@ -3,7 +3,7 @@
 //   Embedding(V, 64) -> LSTM(64 -> 256, 2 layers, batch_first, dropout 0 between them) -> Linear(256, V).
 //
 //   char_lstm [--data-dir DIR] [--epochs N] [--steps N] [--batch-size N] [--lr X] [--seed N]
-//             [--limit N] [--prompt TEXT] [--generate N] [--temperature X] [--top-k N]
+//             [--limit N] [--val-chars N] [--prompt TEXT] [--generate N] [--temperature X] [--top-k N]
 //             [--save FILE.npz] [--load FILE.npz]
 //
 // The last line is machine-readable: val_bpc=<v> unigram_bpc=<u> seconds=<s>

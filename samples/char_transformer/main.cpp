@@ -6,10 +6,11 @@
 // epoch against the unigram baseline (the byte frequencies alone), then samples text from a prompt.
 //
 //   char_transformer [--data-dir DIR] [--epochs N] [--steps N] [--batch-size N] [--lr X] [--seed N]
-//                    [--limit N] [--prompt TEXT] [--generate N] [--temperature X] [--top-k N]
+//                    [--limit N] [--val-chars N] [--prompt TEXT] [--generate N] [--temperature X] [--top-k N]
 //                    [--save FILE.npz] [--load FILE.npz]
 //
-// The last 10% of the text is the validation set. The last line is machine-readable:
+// The last 10% of the text is the validation set (its first --val-chars characters, 65536 by default,
+// are evaluated after each epoch). The last line is machine-readable:
 //   val_bpc=<v> unigram_bpc=<u> seconds=<s>
 // --save writes the model (io::save) and its vocabulary beside it (FILE.npz.vocab); --load reads both
 // before training, and with --epochs 0 the program only evaluates and generates.
