@@ -343,6 +343,8 @@ BOOST_AUTO_TEST_CASE(split_and_chunk_size_pieces_as_pytorch) {
   BOOST_TEST(shapes(split(x, 3, 1)) == (S{"(2,3)", "(2,3)", "(2,1)"}), boost::test_tools::per_element());
   BOOST_TEST(shapes(split(x, 7, -1)) == (S{"(2,7)"}), boost::test_tools::per_element());
   BOOST_TEST(shapes(split(x, 10, 0)) == (S{"(2,7)"}), boost::test_tools::per_element());
+  BOOST_TEST(shapes(split(x, {7}, 1)) == (S{"(2,7)"}), boost::test_tools::per_element());  // a braced list: sizes
+  BOOST_TEST(shapes(split(x, {3, 4}, 1)) == (S{"(2,3)", "(2,4)"}), boost::test_tools::per_element());
   BOOST_TEST(shapes(split(x, std::vector<std::size_t>{2, 0, 5}, 1)) == (S{"(2,2)", "(2,0)", "(2,5)"}),
              boost::test_tools::per_element());
   BOOST_TEST(shapes(chunk(x, 3, 1)) == (S{"(2,3)", "(2,3)", "(2,1)"}), boost::test_tools::per_element());
@@ -370,6 +372,7 @@ BOOST_AUTO_TEST_CASE(split_and_chunk_errors) {
   const Tensor x = zeros({2, 3});
   check_error([&] { split(x, 0, 1); }, "split: split_size can be 0 only for an axis of length 0, got axis 1 of length 3");
   check_error([&] { split(x, std::vector<std::size_t>{1, 1}, 1); }, "split: sizes add up to 2, not to the length 3 of axis 1");
+  check_error([&] { split(x, {2}, 1); }, "split: sizes add up to 2, not to the length 3 of axis 1");
   check_error([&] { chunk(x, 0); }, "chunk: chunks must be > 0, got 0");
   check_error([&] { chunk(x, 2, 3); }, "chunk: axis 3 out of range");
 }

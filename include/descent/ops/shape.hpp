@@ -1,6 +1,7 @@
 #pragma once
 // Shape operations. transpose, permute, narrow and reshape of a contiguous tensor are views:
 // they share the values, not copy them.
+#include <initializer_list>
 #include <vector>
 
 #include "descent/tensor.hpp"
@@ -33,6 +34,10 @@ Tensor narrow(const Tensor& x, std::ptrdiff_t axis, std::ptrdiff_t start, std::s
 /// when the last ones would be empty.
 std::vector<Tensor> split(const Tensor& x, std::size_t split_size, std::ptrdiff_t axis = 0);
 std::vector<Tensor> split(const Tensor& x, const std::vector<std::size_t>& sizes, std::ptrdiff_t axis = 0);
+/// split(x, {3}) and split(x, {2, 1}): a braced list is always sizes, as torch.split(x, [3]).
+inline std::vector<Tensor> split(const Tensor& x, std::initializer_list<std::size_t> sizes, std::ptrdiff_t axis = 0) {
+  return split(x, std::vector<std::size_t>(sizes), axis);
+}
 std::vector<Tensor> chunk(const Tensor& x, std::size_t chunks, std::ptrdiff_t axis = 0);
 /// The entries at `indices` (a 1-D int64 tensor; negative indices count from the end) along
 /// an axis; index_select(x, 0, rows) gathers rows.
