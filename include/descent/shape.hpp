@@ -11,6 +11,13 @@ using Shape = xt::svector<std::size_t, 4>;
 using Strides = xt::svector<std::ptrdiff_t, 4>;
 /// Axes of a reduction or permutation; negative ones count from the end.
 using Axes = std::vector<std::ptrdiff_t>;
+/// Every axis, for a full reduction that keeps its dims: sum(x, all_axes, true), x.mean(all_axes,
+/// true) (NumPy's axis=None with keepdims). An empty Axes{} reduces no axis, as NumPy's axis=().
+struct AllAxes {
+  struct Tag {};
+  constexpr explicit AllAxes(Tag) {}  // no AllAxes from a braced list: sum(x, {-1}, true) is the Axes overload
+};
+inline constexpr AllAxes all_axes{AllAxes::Tag{}};
 
 /// "(2,3)", "(4,)" or "()", the way NumPy prints shapes (and tuples of axes).
 std::string to_string(const Shape& shape);

@@ -115,6 +115,47 @@ class Tensor {
   template <class T> xt::xarray<T> to_xarray() const;
   template <class T> explicit operator xt::xarray<T>() const { return to_xarray<T>(); }
 
+  // --- methods: the free functions of ops/*.hpp on this tensor, as torch::Tensor has them ---
+  // (x.sum({1}, true) is sum(x, {1}, true); defined in lib/tensor_methods.cpp.)
+  Tensor sum() const;
+  Tensor sum(const Axes& axes, bool keepdim = false) const;
+  Tensor sum(AllAxes, bool keepdim) const;
+  Tensor mean() const;
+  Tensor mean(const Axes& axes, bool keepdim = false) const;
+  Tensor mean(AllAxes, bool keepdim) const;
+  Tensor max() const;
+  Tensor max(const Axes& axes, bool keepdim = false) const;
+  Tensor max(AllAxes, bool keepdim) const;
+  Tensor min() const;
+  Tensor min(const Axes& axes, bool keepdim = false) const;
+  Tensor min(AllAxes, bool keepdim) const;
+  Tensor argmax(std::ptrdiff_t axis, bool keepdim = false) const;
+  Tensor reshape(const std::vector<std::ptrdiff_t>& shape) const;
+  /// reshape() that never copies: an error when the values' layout cannot take `shape` (PyTorch's view).
+  Tensor view(const std::vector<std::ptrdiff_t>& shape) const;
+  Tensor flatten(std::ptrdiff_t start = 0, std::ptrdiff_t end = -1) const;
+  Tensor squeeze() const;
+  Tensor squeeze(std::ptrdiff_t axis) const;
+  Tensor unsqueeze(std::ptrdiff_t axis) const;
+  /// The transpose of a 2-D tensor; a 0-D or 1-D tensor unchanged (PyTorch's t()).
+  Tensor t() const;
+  Tensor transpose(std::ptrdiff_t axis0, std::ptrdiff_t axis1) const;
+  Tensor permute(const Axes& axes) const;
+  Tensor matmul(const Tensor& other) const;
+  Tensor pow(double exponent) const;
+  Tensor pow(const Tensor& exponent) const;
+  Tensor exp() const;
+  Tensor log() const;
+  Tensor sqrt() const;
+  Tensor abs() const;
+  Tensor neg() const;
+  Tensor clamp(double min, double max) const;
+  Tensor relu() const;
+  Tensor sigmoid() const;
+  Tensor tanh() const;
+  Tensor softmax(std::ptrdiff_t axis) const;
+  Tensor log_softmax(std::ptrdiff_t axis) const;
+
   // --- autograd -------------------------------------------------------------------------
   bool requires_grad() const { return impl().requires_grad; }
   /// Marks a leaf as a parameter to differentiate (floating dtypes only). Returns *this.

@@ -37,14 +37,14 @@ Tensor var(const Tensor& x, const Axes& axes, double correction, bool keepdim) {
 }
 
 namespace {
-Axes all_axes(const Tensor& x) {
+Axes every_axis(const Tensor& x) {
   Axes axes(x.dim());
   std::iota(axes.begin(), axes.end(), 0);
   return axes;
 }
 }  // namespace
 
-Tensor var(const Tensor& x) { return var(x, all_axes(x)); }
+Tensor var(const Tensor& x) { return var(x, every_axis(x)); }
 Tensor std(const Tensor& x, const Axes& axes, double correction, bool keepdim) {
   return sqrt(var(x, axes, correction, keepdim));
 }

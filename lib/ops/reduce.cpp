@@ -59,6 +59,18 @@ Tensor mean(const Tensor& x, const Axes& axes, bool keepdim) {
   return mean_over(x, kernels::reduce_layout("mean", x, axes, keepdim));
 }
 
+namespace {
+/// A full reduction `all` of x, shaped (1, ..., 1) with x's rank when keepdim.
+Tensor keep_all(const Tensor& all, const Tensor& x, bool keepdim) {
+  return keepdim ? reshape(all, std::vector<std::ptrdiff_t>(x.dim(), 1)) : all;
+}
+}  // namespace
+
+Tensor sum(const Tensor& x, AllAxes, bool keepdim) { return keep_all(sum(x), x, keepdim); }
+Tensor mean(const Tensor& x, AllAxes, bool keepdim) { return keep_all(mean(x), x, keepdim); }
+Tensor max(const Tensor& x, AllAxes, bool keepdim) { return keep_all(max(x), x, keepdim); }
+Tensor min(const Tensor& x, AllAxes, bool keepdim) { return keep_all(min(x), x, keepdim); }
+
 Tensor sum_to(const Tensor& x, const Shape& shape) {
   if (x.shape() == shape) return x;
   // shape must broadcast to x's shape: as many or fewer axes, each equal to x's or 1

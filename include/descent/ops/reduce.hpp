@@ -13,6 +13,11 @@ Tensor max(const Tensor& x);
 Tensor max(const Tensor& x, const Axes& axes, bool keepdim = false);
 Tensor min(const Tensor& x);
 Tensor min(const Tensor& x, const Axes& axes, bool keepdim = false);
+/// Over every axis, keeping them as length 1 when keepdim: sum(x, all_axes, true) has x.dim() axes.
+Tensor sum(const Tensor& x, AllAxes, bool keepdim);
+Tensor mean(const Tensor& x, AllAxes, bool keepdim);
+Tensor max(const Tensor& x, AllAxes, bool keepdim);
+Tensor min(const Tensor& x, AllAxes, bool keepdim);
 /// log(sum(exp(x))), computed without overflow.
 Tensor logsumexp(const Tensor& x);
 Tensor logsumexp(const Tensor& x, const Axes& axes, bool keepdim = false);
