@@ -32,6 +32,7 @@ Tensor pow(const Tensor& x, double exponent) {
     out = kernels::unary_values("pow", x, [exponent](auto&& v) {
       return kernels::pow(v, static_cast<value_t<decltype(v)>>(exponent));
     });
+  autograd::trace_attributes(out, [&] { return autograd::TraceAttributes{{"exponent", exponent}}; });
   // d(x^e)/dx = e * x^(e-1), and 0 when e == 0 (as PyTorch: no 0 * inf at x = 0); one fused pass,
   // or recorded ops under create_graph
   return record("pow", out, {x}, [sx = SavedTensor(x), exponent](const Tensor& g) {
