@@ -61,6 +61,10 @@ class ModeRestorer {
   std::vector<std::pair<nn::Module*, bool>> modes_;
 };
 
+/// An op without a mapping whose result traced ops computed (a custom op's forward written with
+/// differentiable ops, e.g. samples/custom_layer's swish): exported as those ops.
+bool falls_back(const detail::TracedOp& op) { return op.computed_as >= 0 && !detail::has_mapping(op.name); }
+
 ::onnx::ModelProto build_model(const GraphTrace& trace, const std::vector<int>& input_ids,
                                const std::vector<int>& output_ids, const ExportOptions& options,
                                const std::vector<std::pair<std::string, Tensor>>& names) {
@@ -87,6 +91,10 @@ class ModeRestorer {
     const int p = values[std::size_t(v)].producer;
     if (p < 0) continue;
     needed_op[std::size_t(p)] = true;
+    if (falls_back(ops[std::size_t(p)])) {
+      stack.push_back(ops[std::size_t(p)].computed_as);
+      continue;
+    }
     for (int i : ops[std::size_t(p)].inputs) stack.push_back(i);
     for (const auto& [key, i] : ops[std::size_t(p)].tensors) stack.push_back(i);
   }
@@ -121,6 +129,11 @@ class ModeRestorer {
   for (std::size_t p = 0; p < ops.size(); ++p) {
     if (!needed_op[p]) continue;
     const detail::TracedOp& op = ops[p];
+    if (falls_back(op)) {  // exported as the traced ops that computed it
+      builder.value_names[std::size_t(op.output)] = builder.value_names[std::size_t(op.computed_as)];
+      builder.value_batched[std::size_t(op.output)] = builder.value_batched[std::size_t(op.computed_as)];
+      continue;
+    }
     OpContext ctx{op, {}, {}, values[std::size_t(op.output)].tensor, op.name + "_" + std::to_string(p), {}};
     ctx.builder = &builder;
     // the result carries the batch when a batched input's dim 0 is still its dim 0 (by size: a
@@ -209,6 +222,12 @@ std::string export_model_bytes(nn::Module& model, const std::vector<Tensor>& exa
 void export_model(nn::Module& model, const std::vector<Tensor>& example_inputs, const std::string& path,
                   const ExportOptions& options) {
   descent::detail::write_file(path, export_model_bytes(model, example_inputs, options), kOp);
+}
+
+std::string export_function_bytes(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& forward,
+                                  const std::vector<Tensor>& example_inputs, const ExportOptions& options,
+                                  const std::vector<std::pair<std::string, Tensor>>& names) {
+  return export_bytes(forward, example_inputs, options, names);
 }
 
 void export_function(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& forward,

@@ -67,6 +67,8 @@ void fill_tensor_proto(const Tensor& t, const std::string& name, ::onnx::TensorP
 
 /// Maps one traced op to nodes writing ctx.output_name; throws descent::Error for an op without a mapping.
 void map_op(OpContext& ctx);
+/// Whether map_op knows the op.
+bool has_mapping(const std::string& op);
 
 /// Attribute setters.
 void set_attribute(::onnx::NodeProto& node, const char* name, std::int64_t value);

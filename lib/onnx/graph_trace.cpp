@@ -32,6 +32,8 @@ void GraphTrace::op(const char* name, const Tensor& result, std::span<const Tens
   for (const auto& a : op.attributes)
     if (const Tensor* t = std::get_if<Tensor>(&a.value)) op.tensors[a.key] = value_of(*t);
   // the result: a new version of its tensor, produced by this op
+  if (auto it = current_.find(&result.impl()); it != current_.end() && values_[std::size_t(it->second)].producer >= 0)
+    op.computed_as = it->second;
   op.output = static_cast<int>(values_.size());
   values_.push_back({result, static_cast<int>(ops_.size())});
   current_[&result.impl()] = op.output;

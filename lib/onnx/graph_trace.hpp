@@ -27,6 +27,9 @@ struct TracedOp {
   int output = -1;                           ///< value id
   autograd::TraceAttributes attributes;      ///< tensor attributes resolved into `tensors`
   std::map<std::string, int> tensors;        ///< attribute key -> value id (-1: undefined tensor)
+  /// The value of the same tensor that traced ops computed before this op reported it (a custom
+  /// op's forward written with traced ops), or -1: the exporter's fallback for an op it cannot map.
+  int computed_as = -1;
 
   /// An attribute's value, or `fallback` when the op did not report it.
   template <class T> T get(const char* key, T fallback) const {

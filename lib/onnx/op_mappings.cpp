@@ -332,6 +332,8 @@ const std::unordered_map<std::string_view, Mapping>& mappings() {
 
 }  // namespace
 
+bool has_mapping(const std::string& op) { return mappings().count(op) > 0; }
+
 void map_op(OpContext& ctx) {
   const auto& table = mappings();
   const auto it = table.find(ctx.op.name);

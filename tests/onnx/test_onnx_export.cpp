@@ -6,6 +6,7 @@
 // later test; Debian's ONNX 1.12 has no reference evaluator.)
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -29,6 +30,35 @@ void full_check(::onnx::ModelProto model) {
   ::onnx::checker::check_model(model);
   ::onnx::shape_inference::InferShapes(model, ::onnx::OpSchemaRegistry::Instance(),
                                        ::onnx::ShapeInferenceOptions(true, 1, true));
+}
+
+using Forward = std::function<std::vector<Tensor>(const std::vector<Tensor>&)>;
+
+/// A module's forward in evaluation mode (as exported), without recording.
+Forward in_eval_mode(nn::Module& m) {
+  return [&m](const std::vector<Tensor>& in) {
+    const bool training = m.is_training();
+    m.eval();
+    NoGradGuard no_grad;
+    std::vector<Tensor> out{m(in[0])};
+    m.train(training);
+    return out;
+  };
+}
+
+/// The exported bytes. With $DESCENT_ONNX_TEST_OUTPUT set, also writes there <name>.onnx, `inputs`
+/// (of another batch size than the export's example) as <name>.input<k>.npy and descent's outputs
+/// on them as <name>.output<k>.npy: tests/onnx/evaluate_with_numpy.py runs the graphs on them.
+std::string kept(const std::string& name, std::string bytes, const Forward& forward, const std::vector<Tensor>& inputs) {
+  if (const char* dir = std::getenv("DESCENT_ONNX_TEST_OUTPUT")) {
+    std::ofstream(fs::path(dir) / (name + ".onnx"), std::ios::binary) << bytes;
+    const std::vector<Tensor> outputs = forward(inputs);
+    for (std::size_t i = 0; i < inputs.size(); ++i)
+      data::write_npy(fs::path(dir) / (name + ".input" + std::to_string(i) + ".npy"), inputs[i]);
+    for (std::size_t i = 0; i < outputs.size(); ++i)
+      data::write_npy(fs::path(dir) / (name + ".output" + std::to_string(i) + ".npy"), outputs[i]);
+  }
+  return bytes;
 }
 
 ::onnx::ModelProto parse(const std::string& bytes) {
@@ -87,7 +117,7 @@ BOOST_AUTO_TEST_CASE(mlp_exports_as_gemm_and_passes_the_full_check) {
   BOOST_TEST(model.is_training());  // the mode is restored after the export in eval mode
   std::ifstream in(path, std::ios::binary);
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto m = parse(bytes);
+  const auto m = parse(kept("mlp", bytes, in_eval_mode(model), {randn({7, 4})}));
   full_check(m);
   BOOST_TEST(m.opset_import(0).version() == 17);
   BOOST_TEST(m.graph().input_size() == 1);
@@ -111,7 +141,8 @@ BOOST_AUTO_TEST_CASE(cnn_exports_conv_batchnorm_pooling_flatten_linear) {
                        nn::Linear(8, 10));
   // running statistics that differ from the defaults, so BatchNormalization has real ones
   model(randn({4, 1, 12, 12}));
-  const auto m = parse(descent::onnx::export_model_bytes(model, {randn({3, 1, 12, 12})}));
+  const auto m = parse(kept("cnn", descent::onnx::export_model_bytes(model, {randn({3, 1, 12, 12})}), in_eval_mode(model),
+                             {randn({5, 1, 12, 12})}));
   full_check(m);
   BOOST_TEST(shape_text(m.graph().input(0)) == "(batch, 1, 12, 12)");
   const auto ops = op_types(m);
@@ -139,7 +170,8 @@ BOOST_AUTO_TEST_CASE(cnn_exports_conv_batchnorm_pooling_flatten_linear) {
 
 BOOST_AUTO_TEST_CASE(layer_norm_and_gelu_on_a_sequence) {
   nn::Sequential model(nn::Linear(6, 16), nn::LayerNorm({16}), nn::GELU(), nn::Linear(16, 4), nn::Softmax(-1));
-  const auto m = parse(descent::onnx::export_model_bytes(model, {randn({2, 5, 6})}));
+  const auto m = parse(kept("layer_norm_gelu", descent::onnx::export_model_bytes(model, {randn({2, 5, 6})}), in_eval_mode(model),
+                             {randn({3, 5, 6})}));
   full_check(m);
   const auto ops = op_types(m);
   BOOST_TEST(ops.count("LayerNormalization") == 1);
@@ -151,7 +183,8 @@ BOOST_AUTO_TEST_CASE(layer_norm_and_gelu_on_a_sequence) {
 }
 
 BOOST_AUTO_TEST_CASE(functions_of_several_inputs_with_scalars_and_shape_ops) {
-  const auto f = [](const std::vector<Tensor>& in) {
+  const Tensor w = randn({4, 2});
+  const auto f = [w](const std::vector<Tensor>& in) {
     const Tensor& x = in[0];  // (N, 3, 4)
     const Tensor& y = in[1];  // (N, 4)
     Tensor a = exp(x * 2.0 - 1.0) / (sqrt(pow(x, 2.0) + 1.0) + 0.5);
@@ -159,14 +192,15 @@ BOOST_AUTO_TEST_CASE(functions_of_several_inputs_with_scalars_and_shape_ops) {
     Tensor c = concat({transpose(b, 1, 2), permute(narrow(b, 1, 0, 2), {0, 2, 1})}, 2);  // (N, 4, 5)
     Tensor d = sum(c, {2}) + mean(c, {2}) + max(c, {2}) + y;                             // (N, 4)
     Tensor e = squeeze(unsqueeze(d, 1), 1) * relu(y);
-    Tensor logits = matmul(e, full({4, 2}, 0.25));
+    Tensor logits = matmul(e, w);
     return std::vector<Tensor>{softmax(logits, 1), mean(flatten(c))};
   };
   const auto path = temp_path("function.onnx");
   descent::onnx::export_function(f, {randn({3, 3, 4}), randn({3, 4})}, path.string(),
                         {.input_names = {"x", "y"}, .output_names = {"probabilities", "mean"}});
   std::ifstream in(path, std::ios::binary);
-  const auto m = parse(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
+  const auto m = parse(kept("function", std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()), f,
+                             {randn({4, 3, 4}), randn({4, 4})}));
   full_check(m);
   BOOST_TEST(m.graph().input(1).name() == "y");
   BOOST_TEST(m.graph().output(0).name() == "probabilities");
@@ -176,6 +210,51 @@ BOOST_AUTO_TEST_CASE(functions_of_several_inputs_with_scalars_and_shape_ops) {
                          "Slice", "Concat", "ReduceSum", "ReduceMean", "ReduceMax", "MatMul", "Relu", "Softmax"})
     BOOST_TEST(ops.count(op) >= 1, op);
   fs::remove(path);
+}
+
+BOOST_AUTO_TEST_CASE(the_samples_models_export) {
+  // samples/cnn_fashion_mnist's and samples/fashion_mnist's networks; samples/pinn_burgers' float64 tanh MLP
+  nn::Sequential cnn(nn::Conv2d(1, 32, 3, {.padding = 1}), nn::BatchNorm2d(32), nn::ReLU(), nn::MaxPool2d(2),
+                     nn::Conv2d(32, 64, 3, {.padding = 1}), nn::BatchNorm2d(64), nn::ReLU(), nn::MaxPool2d(2),
+                     nn::Flatten(), nn::Linear(3136, 128), nn::ReLU(), nn::Dropout(0.25), nn::Linear(128, 10));
+  auto m = parse(kept("cnn_fashion_mnist", descent::onnx::export_model_bytes(cnn, {randn({2, 1, 28, 28})}), in_eval_mode(cnn),
+                       {randn({3, 1, 28, 28})}));
+  full_check(m);
+  BOOST_TEST(inferred_output_shapes(m) == std::vector<std::string>{"(batch, 10)"});
+  nn::Sequential mlp(nn::Linear(784, 256), nn::ReLU(), nn::Linear(256, 128), nn::ReLU(), nn::Linear(128, 10));
+  m = parse(kept("fashion_mnist", descent::onnx::export_model_bytes(mlp, {randn({2, 784})}), in_eval_mode(mlp),
+                 {randn({3, 784})}));
+  full_check(m);
+  BOOST_TEST(inferred_output_shapes(m) == std::vector<std::string>{"(batch, 10)"});
+  nn::Sequential pinn(nn::Linear(2, 8, {.dtype = float64}), nn::Tanh(), nn::Linear(8, 1, {.dtype = float64}));
+  m = parse(kept("pinn", descent::onnx::export_model_bytes(pinn, {randn({4, 2}, float64)}), in_eval_mode(pinn),
+                 {randn({6, 2}, float64)}));
+  full_check(m);
+  BOOST_TEST(m.graph().input(0).type().tensor_type().elem_type() == ::onnx::TensorProto::DOUBLE);
+  BOOST_TEST(inferred_output_shapes(m) == std::vector<std::string>{"(batch, 1)"});
+}
+
+namespace {
+// A custom op as samples/custom_layer writes one: forward by differentiable ops, its own backward.
+Tensor swish(const Tensor& x) {
+  Tensor y;
+  {
+    NoGradGuard forward_only;
+    y = x * sigmoid(x);
+  }
+  return autograd::record("swish", y, {x}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_custom_op_computed_by_traced_ops_exports_as_them) {
+  const auto f = [](const std::vector<Tensor>& in) { return std::vector<Tensor>{swish(in[0]) + 1.0}; };
+  const auto m = parse(kept("swish", descent::onnx::export_function_bytes(f, {randn({2, 3})}), f, {randn({4, 3})}));
+  full_check(m);
+  const auto ops = op_types(m);
+  BOOST_TEST(ops.count("Sigmoid") == 1);
+  BOOST_TEST(ops.count("Mul") == 1);
+  BOOST_TEST(ops.count("Add") == 1);
+  BOOST_TEST(inferred_output_shapes(m) == std::vector<std::string>{"(batch, 3)"});
 }
 
 BOOST_AUTO_TEST_CASE(static_batch_keeps_the_traced_sizes) {

@@ -43,8 +43,12 @@ void export_function(const std::function<std::vector<Tensor>(const std::vector<T
                      const ExportOptions& options = {},
                      const std::vector<std::pair<std::string, Tensor>>& names = {});
 
-/// The exported model as ONNX protobuf bytes (what export_model writes), for callers that keep it in memory.
+/// The exported model or computation as ONNX protobuf bytes (what export_model / export_function
+/// write), for callers that keep it in memory.
 std::string export_model_bytes(nn::Module& model, const std::vector<Tensor>& example_inputs,
                                const ExportOptions& options = {});
+std::string export_function_bytes(const std::function<std::vector<Tensor>(const std::vector<Tensor>&)>& forward,
+                                  const std::vector<Tensor>& example_inputs, const ExportOptions& options = {},
+                                  const std::vector<std::pair<std::string, Tensor>>& names = {});
 
 }  // namespace descent::onnx
