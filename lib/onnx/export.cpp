@@ -145,6 +145,9 @@ bool falls_back(const detail::TracedOp& op) { return op.computed_as >= 0 && !det
       ctx.batched.push_back(i >= 0 && builder.value_batched[std::size_t(i)]);
       batched = batched || (ctx.batched.back() && ctx.output.dim() > 0 && ctx.inputs.back().size(0) == ctx.output.size(0));
     }
+    for (const auto& [key, i] : op.tensors)  // e.g. embedding's indices
+      batched = batched || (i >= 0 && builder.value_batched[std::size_t(i)] && ctx.output.dim() > 0 &&
+                            values[std::size_t(i)].tensor.size(0) == ctx.output.size(0));
     detail::map_op(ctx);
     builder.value_names[std::size_t(op.output)] = ctx.output_name;
     builder.value_batched[std::size_t(op.output)] = batched;

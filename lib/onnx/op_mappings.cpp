@@ -279,6 +279,19 @@ void layer_norm(OpContext& c) {
   set_attribute(n, "epsilon", c.op.get<double>("epsilon", 1e-5));
 }
 
+/// Clip(x, min, max) with the bounds as constants ("" for a bound not given).
+void clip(OpContext& c) {
+  std::vector<std::string> inputs{c.names[0], c.op.has("min") ? scalar_for(c, c.op.get<double>("min", 0.0)) : ""};
+  if (c.op.has("max")) inputs.push_back(scalar_for(c, c.op.get<double>("max", 0.0)));
+  b(c).node("Clip", inputs, {c.output_name});
+}
+
+/// weight's rows at the indices (the op's tensor attribute).
+void embedding(OpContext& c) {
+  DESCENT_CHECK(!c.tensor_name("indices").empty(), kOp, "embedding was traced without its indices (", c.shapes(), ")");
+  set_attribute(b(c).node("Gather", {c.names[0], c.tensor_name("indices")}, {c.output_name}), "axis", std::int64_t(0));
+}
+
 const std::unordered_map<std::string_view, Mapping>& mappings() {
   static const std::unordered_map<std::string_view, Mapping> table = {
       {"add", direct("Add")},
@@ -298,7 +311,12 @@ const std::unordered_map<std::string_view, Mapping>& mappings() {
       {"sigmoid", direct("Sigmoid")},
       {"tanh", direct("Tanh")},
       {"contiguous", direct("Identity")},
+      {"detach", direct("Identity")},
       {"pow", pow},
+      {"clamp", clip},
+      {"clamp_min", clip},
+      {"clamp_max", clip},
+      {"embedding", embedding},
       {"leaky_relu", [](OpContext& c) { set_attribute(same_node(c, "LeakyRelu"), "alpha", c.op.get<double>("alpha", 0.01)); }},
       {"gelu", gelu},
       {"softplus", softplus},

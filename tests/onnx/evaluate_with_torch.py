@@ -121,6 +121,9 @@ OPS = {
     "Softplus": lambda x, **_: torch.log1p(torch.exp(x)),  # the spec's ln(exp(x) + 1)
     "LeakyRelu": lambda x, **a: F.leaky_relu(x, a.get("alpha", 0.01)),
     "Identity": lambda x, **_: x,
+    "Clip": lambda x, lo=None, hi=None, **_: torch.clamp(x, lo, hi),
+    "Gather": lambda x, i, **a: torch.index_select(x, a.get("axis", 0), i.reshape(-1)).reshape(
+        list(x.shape[:a.get("axis", 0)]) + list(i.shape) + list(x.shape[a.get("axis", 0) + 1:])),
     "Softmax": lambda x, **a: torch.softmax(x, a.get("axis", -1)),
     "LogSoftmax": lambda x, **a: torch.log_softmax(x, a.get("axis", -1)),
     "ReduceSum": reduce(lambda x, ax, k: x.sum(ax, keepdim=k)),
