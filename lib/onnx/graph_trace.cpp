@@ -17,7 +17,7 @@ int GraphTrace::value_of(const Tensor& t) {
 }
 
 void GraphTrace::attributes(const Tensor& result, autograd::TraceAttributes attributes) {
-  if (result.defined()) pending_[&result.impl()] = std::move(attributes);
+  if (result.defined()) pending_[&result.impl()] = {result, std::move(attributes)};
 }
 
 void GraphTrace::op(const char* name, const Tensor& result, std::span<const Tensor> inputs) {
@@ -26,7 +26,7 @@ void GraphTrace::op(const char* name, const Tensor& result, std::span<const Tens
   op.name = name;
   for (const Tensor& input : inputs) op.inputs.push_back(value_of(input));
   if (auto it = pending_.find(&result.impl()); it != pending_.end()) {
-    op.attributes = std::move(it->second);
+    op.attributes = std::move(it->second.second);
     pending_.erase(it);
   }
   for (const auto& a : op.attributes)

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "descent/autograd/trace.hpp"
@@ -55,7 +56,8 @@ class GraphTrace final : public autograd::Tracer {
   std::vector<TracedValue> values_;
   std::vector<TracedOp> ops_;
   std::unordered_map<const TensorImpl*, int> current_;
-  std::unordered_map<const TensorImpl*, autograd::TraceAttributes> pending_;
+  /// attributes waiting for their op, with the result (kept alive: its address stays its own)
+  std::unordered_map<const TensorImpl*, std::pair<Tensor, autograd::TraceAttributes>> pending_;
 };
 
 }  // namespace descent::onnx::detail
