@@ -119,6 +119,12 @@ bool falls_back(const detail::TracedOp& op) { return op.computed_as >= 0 && !det
   for (std::size_t v = 0; v < values.size(); ++v) {
     if (!needed_value[v] || values[v].producer >= 0 || !builder.value_names[v].empty()) continue;
     const auto it = known.find(&values[v].tensor.impl());
+    // a constant sharing an input's buffer was derived from it by code that reported nothing
+    for (int i : input_ids)
+      DESCENT_CHECK(it != known.end() || values[v].tensor.impl().owner != values[std::size_t(i)].tensor.impl().owner, kOp,
+                    "a tensor of shape ", to_string(values[v].tensor.shape()),
+                    " shares an input's values but no traced op made it (a view or op that reports nothing to the "
+                    "tracer): it cannot be exported as a constant");
     std::string name = it != known.end() ? it->second : "const_" + std::to_string(constants++);
     while (used.count(name)) name += "_";
     used.insert(name);

@@ -322,6 +322,17 @@ BOOST_AUTO_TEST_CASE(an_op_without_mapping_is_an_error_naming_it_and_no_file_is_
   fs::remove(path);
 }
 
+BOOST_AUTO_TEST_CASE(a_view_of_an_input_made_behind_the_tracers_back_is_an_error) {
+  const auto f = [](const std::vector<Tensor>& in) {
+    const TensorImpl& x = in[0].impl();  // a view no op reported: it would be a wrong constant
+    const Tensor view(std::make_shared<TensorImpl>(x.storage(), x.data, x.shape, x.strides, x.dtype));
+    return std::vector<Tensor>{view * 2.0};
+  };
+  BOOST_CHECK_EXCEPTION(descent::onnx::export_function_bytes(f, {randn({2, 3})}), Error, [](const Error& e) {
+    return std::string(e.what()).find("shares an input's values but no traced op made it") != std::string::npos;
+  });
+}
+
 BOOST_AUTO_TEST_CASE(bad_options_are_errors) {
   nn::Sequential model(nn::Linear(2, 2));
   BOOST_CHECK_THROW(descent::onnx::export_model_bytes(model, {randn({2, 2})}, {.opset = 12}), Error);
