@@ -28,6 +28,16 @@ bool exclusively_owned(const Tensor& t) {
          !t.requires_grad();
 }
 
+// sum += addend, both contiguous of one shape and floating dtype.
+void add_in_place(const Tensor& sum, const Tensor& addend) {
+  detail::dispatch_floating("backward", sum.dtype(), [&](auto e) {
+    using T = decltype(e);
+    T* d = sum.data<T>();
+    const T* s = addend.data<T>();
+    for (std::size_t i = 0, n = sum.numel(); i < n; ++i) d[i] += s[i];
+  });
+}
+
 // Adds `grad` into a tensor's accumulated .grad(): the first time, the gradient itself when nothing
 // else refers to it (no copy), else a private copy; then in place, unless the sum must be recorded
 // (create_graph) or the accumulated gradient is itself part of a graph: then out of place.
@@ -41,13 +51,7 @@ void accumulate(TensorImpl& into, Tensor grad) {
     into.grad = (sum + grad).impl_ptr();
     return;
   }
-  Tensor from = grad.contiguous();
-  detail::dispatch_floating("backward", sum.dtype(), [&](auto e) {
-    using T = decltype(e);
-    T* d = sum.data<T>();
-    const T* s = from.data<T>();
-    for (std::size_t i = 0, n = sum.numel(); i < n; ++i) d[i] += s[i];
-  });
+  add_in_place(sum, grad.contiguous());
   sum.bump_version();
 }
 
@@ -63,7 +67,39 @@ Tensor fit_to_input(const Node& node, Tensor grad, const Edge& edge) {
   return sum_to(grad, edge.shape);
 }
 
-Tensor add_gradients(const Tensor& sum, Tensor grad) { return sum.defined() ? sum + grad : grad; }
+// The gradient summed so far for a node plus `grad`. Without create_graph, in place into whichever
+// of the two nothing else refers to (a residual stream sums many; no new tensor for each).
+Tensor add_gradients(Tensor sum, Tensor grad) {
+  if (!sum.defined()) return grad;
+  if (!is_grad_enabled() && sum.shape() == grad.shape() && sum.dtype() == grad.dtype()) {
+    if (!exclusively_owned(sum) && exclusively_owned(grad)) std::swap(sum, grad);
+    if (exclusively_owned(sum) && grad.is_contiguous()) {
+      add_in_place(sum, grad);
+      return sum;
+    }
+  }
+  return sum + grad;
+}
+
+// A node whose gradient is zero outside a part of its one input (narrow) adds it into the input's
+// gradient summed so far, in place, when nothing else refers to that sum (without create_graph):
+// then the pieces of a split cost their own size, not a zero-filled whole input each.
+bool added_in_place(Node& node, const Tensor& grad_output) {
+  if (node.edges.size() != 1 || is_grad_enabled() || is_anomaly_enabled()) return false;
+  const Edge& edge = node.edges[0];
+  if (!edge.node) return false;
+  const Tensor& sum = edge.node->pending_grad;
+  if (!sum.defined() || !exclusively_owned(sum) || sum.shape() != edge.shape || sum.dtype() != edge.dtype) return false;
+  return node.add_gradient_into(grad_output, edge.node->pending_grad);
+}
+
+// After a node's backward: frees its saved tensors and edges unless the graph is retained.
+void release(Node& node, bool retain_graph) {
+  if (retain_graph) return;
+  node.release_saved();
+  node.edges.clear();
+  node.released = true;
+}
 
 struct LaterFirst {
   bool operator()(const std::shared_ptr<Node>& a, const std::shared_ptr<Node>& b) const {
@@ -115,7 +151,7 @@ class Targets {
       auto it = hooked_index_.find(leaf.get());
       if (it != hooked_index_.end()) {
         Hooked& hooked = hooked_[it->second];
-        if (grad.defined()) hooked.sum = add_gradients(hooked.sum, std::move(grad));
+        if (grad.defined()) hooked.sum = add_gradients(std::move(hooked.sum), std::move(grad));
         if (--hooked.remaining == 0 && hooked.sum.defined()) complete(leaf, std::move(hooked.sum));
         return;
       }
@@ -171,7 +207,7 @@ class Targets {
   }
 
   void deliver(std::size_t i, Tensor grad) {
-    if (capture_) grads_[i] = add_gradients(grads_[i], std::move(grad));
+    if (capture_) grads_[i] = add_gradients(std::move(grads_[i]), std::move(grad));
     else deferred_.emplace_back(impls_[i], std::move(grad));
   }
 
@@ -298,7 +334,7 @@ void run_backward(const char* op, std::span<const Tensor> roots, std::span<const
       queue.push(root.grad_fn());
       if (pruned || hooks) starts.push_back(root.grad_fn());
     }
-    node.pending_grad = add_gradients(node.pending_grad, std::move(grad));
+    node.pending_grad = add_gradients(std::move(node.pending_grad), std::move(grad));
   }
   const auto leads = pruned ? nodes_leading_to(starts, targets) : std::unordered_map<const Node*, bool>{};
   if (hooks) expect_hooked_leaves(starts, targets, pruned ? &leads : nullptr);
@@ -321,9 +357,15 @@ void run_backward(const char* op, std::span<const Tensor> roots, std::span<const
       if (!leads.at(node.get())) continue;
     }
     std::vector<Tensor> input_grads;
+    bool in_place = false;
     {
       RunningNode running(node);
-      input_grads = node->apply(grad_output);
+      in_place = added_in_place(*node, grad_output);
+      if (!in_place) input_grads = node->apply(grad_output);
+    }
+    if (in_place) {
+      release(*node, retain_graph);
+      continue;
     }
     DESCENT_CHECK(input_grads.size() == node->edges.size(), op, "the backward of ", node->name(), " returned ",
                   input_grads.size(), " gradients for ", node->edges.size(), " inputs");
@@ -342,13 +384,9 @@ void run_backward(const char* op, std::span<const Tensor> roots, std::span<const
       }
       if (pruned && !leads.at(edge.node.get()) && !targets.is_target(edge.node.get())) continue;
       if (!edge.node->pending_grad.defined()) queue.push(edge.node);
-      edge.node->pending_grad = add_gradients(edge.node->pending_grad, std::move(g));
+      edge.node->pending_grad = add_gradients(std::move(edge.node->pending_grad), std::move(g));
     }
-    if (!retain_graph) {
-      node->release_saved();
-      node->edges.clear();
-      node->released = true;
-    }
+    release(*node, retain_graph);
   }
   targets.flush();
   AutoGradMode outside(grad_mode_outside);

@@ -107,6 +107,8 @@ bool falls_back(const detail::TracedOp& op) { return op.computed_as >= 0 && !det
     if (t.defined()) known.emplace(&t.impl(), name);
   std::unordered_set<std::string> used;
 
+  const Tensor& first_input = values[std::size_t(input_ids[0])].tensor;
+  const std::size_t batch_size = first_input.dim() > 0 ? first_input.size(0) : 0;
   for (std::size_t i = 0; i < input_ids.size(); ++i) {
     const auto v = std::size_t(input_ids[i]);
     builder.value_names[v] = io_name(options.input_names, i, input_ids.size(), "input");
@@ -142,21 +144,19 @@ bool falls_back(const detail::TracedOp& op) { return op.computed_as >= 0 && !det
     }
     OpContext ctx{op, {}, {}, values[std::size_t(op.output)].tensor, op.name + "_" + std::to_string(p), {}};
     ctx.builder = &builder;
-    // the result carries the batch when a batched input's dim 0 is still its dim 0 (by size: a
-    // reduction over the batch, or a transpose moving it, drops it)
+    // the result depends on the batch when an input does (the tensor attributes too: embedding's
+    // indices), whether dim 0 still is the batch or it was folded into it (linear's (N·T, in) rows)
     bool batched = false;
     for (int i : op.inputs) {
       ctx.inputs.push_back(i < 0 ? Tensor() : values[std::size_t(i)].tensor);
       ctx.names.push_back(i < 0 ? std::string() : builder.value_names[std::size_t(i)]);
       ctx.batched.push_back(i >= 0 && builder.value_batched[std::size_t(i)]);
-      batched = batched || (ctx.batched.back() && ctx.output.dim() > 0 && ctx.inputs.back().size(0) == ctx.output.size(0));
+      batched = batched || ctx.batched.back();
     }
-    for (const auto& [key, i] : op.tensors)  // e.g. embedding's indices
-      batched = batched || (i >= 0 && builder.value_batched[std::size_t(i)] && ctx.output.dim() > 0 &&
-                            values[std::size_t(i)].tensor.size(0) == ctx.output.size(0));
+    for (const auto& [key, i] : op.tensors) batched = batched || (i >= 0 && builder.value_batched[std::size_t(i)]);
     detail::map_op(ctx);
     builder.value_names[std::size_t(op.output)] = ctx.output_name;
-    builder.value_batched[std::size_t(op.output)] = batched;
+    builder.value_batched[std::size_t(op.output)] = batched && ctx.output.dim() > 0;
   }
   // the outputs: renamed by an Identity (an output may also be an input, or appear twice)
   for (std::size_t i = 0; i < output_ids.size(); ++i) {
@@ -165,7 +165,10 @@ bool falls_back(const detail::TracedOp& op) { return op.computed_as >= 0 && !det
     DESCENT_CHECK(!used.count(name), kOp, "output name '", name, "' is already the name of an input or initializer");
     used.insert(name);
     builder.node("Identity", {builder.value_names[v]}, {name});
-    set_value_info(*graph.add_output(), name, values[v].tensor, builder.value_batched[v]);
+    // dim 0 is declared the batch when it depends on it and has the examples' batch size (not when
+    // a reduction or a transpose took it away)
+    const Tensor& t = values[v].tensor;
+    set_value_info(*graph.add_output(), name, t, builder.value_batched[v] && t.size(0) == batch_size);
   }
   return model;
 }

@@ -20,7 +20,7 @@ struct OpContext {
   std::vector<std::string> names;    ///< "" for an optional input not given
   Tensor output;
   std::string output_name;
-  std::vector<bool> batched;         ///< per input: whether its dim 0 is the symbolic batch
+  std::vector<bool> batched;         ///< per input: whether it depends on the symbolic batch
   /// A tensor attribute's name in the graph ("" when undefined).
   std::string tensor_name(const char* key) const;
   const Tensor& tensor(const char* key) const;
@@ -49,7 +49,7 @@ class GraphBuilder {
 
   /// The names of values and their batch flags, set by the exporter as it walks the trace.
   std::vector<std::string> value_names;
-  std::vector<bool> value_batched;
+  std::vector<bool> value_batched;  ///< depends on the symbolic batch (dim 0 is it, or holds it folded)
   const GraphTrace& trace() const { return trace_; }
 
  private:

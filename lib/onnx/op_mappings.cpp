@@ -57,8 +57,9 @@ void reduction(OpContext& c, const char* op_type, bool axes_as_input) {
   }
 }
 
-/// ONNX's Reshape target for a traced reshape: the traced shape, with the batch dimension kept (0)
-/// or inferred (-1) when the input carries the symbolic batch.
+/// ONNX's Reshape target for a traced reshape: the traced shape, with dim 0 kept (0) or inferred
+/// (-1) when the input depends on the symbolic batch: (N, C, H, W) -> (0, C·H·W), (N, T, D) ->
+/// (-1, D) and back (N·T, D) -> (-1, T, D).
 void reshape(OpContext& c) {
   Ints shape;
   for (auto n : c.output.shape()) shape.push_back(static_cast<std::int64_t>(n));

@@ -24,9 +24,18 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                 to_string(x.shape()), " by weightᵀ of ", to_string(weight.shape()));
   DESCENT_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == weight.size(0)), "linear", "bias ",
                 to_string(bias.shape()), " does not match weight ", to_string(weight.shape()));
-  if (x.dim() != 2) {
+  if (x.dim() == 1) {
     Tensor y = matmul(x, transpose(weight));
     return bias.defined() ? y + bias : y;
+  }
+  if (x.dim() > 2) {  // (*, in) as rows (a view when they stack), as PyTorch: one GEMM, bias included
+    std::vector<std::ptrdiff_t> shape(x.shape().begin(), x.shape().end());
+    std::ptrdiff_t rows = 1;
+    for (std::size_t d = 0; d + 1 < x.dim(); ++d) rows *= shape[d];
+    shape.back() = static_cast<std::ptrdiff_t>(weight.size(0));
+    // (a tracer sees one linear of x, not the rows' reshapes: ONNX's MatMul keeps the batch dimension)
+    const Tensor y = linear(reshape(x, {rows, static_cast<std::ptrdiff_t>(x.size(-1))}), weight, bias);
+    return autograd::traced("linear", reshape(y, shape), {x, weight, bias}, [] { return autograd::TraceAttributes{}; });
   }
   detail::check_same_dtype("linear", x, weight);
   if (bias.defined()) detail::check_same_dtype("linear", x, bias);

@@ -1,10 +1,10 @@
-// var / std and the normalisations. var, std, layer_norm and group_norm are composed of
-// differentiable ops (mean, sub, mul, sqrt), so their gradients of every order come from those.
-// batch_norm is a hot op of CNNs (BatchNorm2d on (128, 32, 28, 28) in W5), so it is one fused
-// kernel each way (kernels/norm.hpp): statistics and normalisation in one pass per channel
-// forward, one for the three gradients backward. Under create_graph its backward rule is written
-// with differentiable ops instead (the statistics recomputed from x, so that their dependence on x
-// is seen); gradgradchecks cover both.
+// var / std and the normalisations. var, std and group_norm are composed of differentiable ops
+// (mean, sub, mul, sqrt), so their gradients of every order come from those. batch_norm and
+// layer_norm are hot ops (BatchNorm2d on (128, 32, 28, 28) in W5; five LayerNorms per step in W6's
+// transformer), so each is one fused kernel each way (kernels/norm.hpp): statistics and
+// normalisation in one pass per channel or row forward, one for the three gradients backward.
+// Under create_graph their backward rules are written with differentiable ops instead (the
+// statistics recomputed from x, so that their dependence on x is seen); gradgradchecks cover both.
 #include "descent/ops/norm.hpp"
 
 #include <cmath>
@@ -110,6 +110,20 @@ Grads batch_norm_graph_backward(const Tensor& g, const Tensor& x, const Tensor& 
   return Grads{dx, want_dw ? sum(g * xhat, axes) : Tensor(), want_db ? sum(g, axes) : Tensor()};
 }
 
+/// The layer_norm backward rule with differentiable ops (create_graph): dx, dw, db for g, the
+/// statistics recomputed from x over the last `k` axes.
+Grads layer_norm_graph_backward(const Tensor& g, const Tensor& x, const Tensor& w, std::size_t k, double eps,
+                                bool want_dw, bool want_db) {
+  Axes axes, lead;
+  for (std::size_t d = 0; d < x.dim(); ++d) (d + k < x.dim() ? lead : axes).push_back(static_cast<std::ptrdiff_t>(d));
+  const Tensor d = x - mean(x, axes, true);
+  const Tensor invstd = 1.0 / sqrt(mean(d * d, axes, true) + eps);
+  const Tensor xhat = d * invstd, gw = w.defined() ? g * w : g;
+  const Tensor dx = invstd * (gw - mean(gw, axes, true) - xhat * mean(gw * xhat, axes, true));
+  const auto over_rows = [&](const Tensor& t) { return lead.empty() ? t : sum(t, lead); };
+  return Grads{dx, want_dw ? over_rows(g * xhat) : Tensor(), want_db ? over_rows(g) : Tensor()};
+}
+
 }  // namespace
 
 // --- batch_norm ------------------------------------------------------------------------------
@@ -204,10 +218,51 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
                   ", expected normalized_shape ", to_string(normalized_shape));
     detail::check_same_dtype(op, x, *t);
   }
-  Axes axes;
-  for (std::size_t d = dim - k; d < dim; ++d) axes.push_back(static_cast<std::ptrdiff_t>(d));
-  return autograd::traced(op, affine(normalize(x, axes, eps), weight, bias), {x, weight, bias}, [&] {
+  DESCENT_CHECK(std::isfinite(eps) && eps >= 0, op, "invalid eps ", eps, " (must be finite and >= 0)");
+  std::size_t width = 1;
+  for (const std::size_t n : normalized_shape) width *= n;
+  const kernels::RowLayout l{width == 0 ? 0 : x.numel() / width, width};
+
+  const Tensor cx = detail::contiguous_values(x);
+  const Tensor cw = weight.defined() ? detail::contiguous_values(weight) : Tensor();
+  const Tensor cb = bias.defined() ? detail::contiguous_values(bias) : Tensor();
+  Tensor y = empty(x.shape(), x.dtype());
+  Tensor mean = empty({l.rows}, float64), invstd = empty({l.rows}, float64);  // kernels/norm.hpp
+  if (width > 0)
+    detail::dispatch_floating(op, x.dtype(), [&](auto e) {
+      using T = decltype(e);
+      kernels::layer_norm_forward(cx.data<T>(), cw.defined() ? cw.data<T>() : nullptr,
+                                  cb.defined() ? cb.data<T>() : nullptr, l, eps, mean.data<double>(),
+                                  invstd.data<double>(), y.data<T>());
+    });
+
+  // dy/dx, dy/dw, dy/db: one fused kernel (kernels::layer_norm_backward), or differentiable ops
+  // under create_graph
+  const bool want_dx = x.requires_grad(), want_dw = weight.defined() && weight.requires_grad();
+  const bool want_db = bias.defined() && bias.requires_grad();
+  autograd::trace_attributes(y, [&] {
     return autograd::TraceAttributes{{"axis", -static_cast<std::ptrdiff_t>(k)}, {"epsilon", eps}};
+  });
+  return record(op, y, {x, weight, bias}, [sx = SavedTensor(x), sw = SavedTensor(weight), mean, invstd, eps, k,
+                                          want_dx, want_dw, want_db, l](const Tensor& grad) {
+    const Tensor xv = sx.unpack(), wv = sw.unpack();
+    if (autograd::is_grad_enabled()) return layer_norm_graph_backward(grad, xv, wv, k, eps, want_dw, want_db);
+    const Tensor g = detail::contiguous_values(grad), cx = detail::contiguous_values(xv);
+    const Tensor cw = wv.defined() ? detail::contiguous_values(wv) : Tensor();
+    const Shape normalized(cx.shape().end() - static_cast<std::ptrdiff_t>(k), cx.shape().end());
+    Tensor dx = want_dx ? empty(cx.shape(), cx.dtype()) : Tensor();
+    Tensor dw = want_dw ? empty(normalized, cx.dtype()) : Tensor();
+    Tensor db = want_db ? empty(normalized, cx.dtype()) : Tensor();
+    std::vector<double> partial(want_dw || want_db ? 2 * l.width * l.blocks() : 0);
+    if (l.width > 0)
+      detail::dispatch_floating("layer_norm", cx.dtype(), [&](auto e) {
+        using T = decltype(e);
+        kernels::layer_norm_backward(g.data<T>(), cx.data<T>(), cw.defined() ? cw.data<T>() : nullptr,
+                                     mean.data<double>(), invstd.data<double>(), l,
+                                     dx.defined() ? dx.data<T>() : nullptr, dw.defined() ? dw.data<T>() : nullptr,
+                                     db.defined() ? db.data<T>() : nullptr, partial.data());
+      });
+    return Grads{dx, dw, db};
   });
 }
 

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "descent/autograd/function.hpp"
+#include "descent/ops/elementwise.hpp"
 #include "descent/ops/shape.hpp"
 #include "detail/dispatch.hpp"
 #include "detail/shape.hpp"
@@ -62,6 +63,25 @@ Tensor narrow_backward(const Tensor& g, const Shape& shape, std::size_t axis, st
     return Grads{narrow(gg, static_cast<std::ptrdiff_t>(axis), static_cast<std::ptrdiff_t>(start), length)};
   });
 }
+
+/// d(narrow x)/dx = the gradient inside the slice, zero outside: a whole zero tensor, or added into
+/// the slice of the input's gradient summed so far (the other pieces of a split, say).
+class NarrowNode final : public autograd::Node {
+ public:
+  NarrowNode(Shape shape, std::size_t axis, std::size_t start, std::size_t length)
+      : Node("narrow"), shape_(std::move(shape)), axis_(axis), start_(start), length_(length) {}
+  Grads apply(const Tensor& g) override { return Grads{narrow_backward(g, shape_, axis_, start_, length_)}; }
+  bool add_gradient_into(const Tensor& g, Tensor& sum) override {
+    const Tensor part = narrow_view(sum, axis_, start_, length_);
+    kernels::copy(part, part + g);
+    return true;
+  }
+  void release_saved() override {}
+
+ private:
+  Shape shape_;
+  std::size_t axis_, start_, length_;
+};
 
 }  // namespace
 
@@ -205,10 +225,9 @@ Tensor narrow(const Tensor& x, std::ptrdiff_t axis, std::ptrdiff_t start, std::s
   Tensor out = narrow_view(x, a, first, length);
   autograd::trace_attributes(out,
                              [&] { return autograd::TraceAttributes{{"axis", a}, {"start", first}, {"length", length}}; });
-  // d(narrow x)/dx = the gradient inside the slice, zero outside
-  return record("narrow", out, {x}, [shape = x.shape(), a, first, length](const Tensor& g) {
-    return Grads{narrow_backward(g, shape, a, first, length)};
-  });
+  autograd::trace_op("narrow", out, {&x, 1});  // (attached directly, not through record())
+  if (autograd::should_record({x})) autograd::attach(out, {x}, std::make_shared<NarrowNode>(x.shape(), a, first, length));
+  return out;
 }
 
 // split and chunk: pieces of an axis as narrow views (each recorded as narrow, so differentiable).

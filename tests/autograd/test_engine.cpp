@@ -50,6 +50,26 @@ BOOST_AUTO_TEST_CASE(a_tensor_used_several_times_gets_the_sum_of_its_gradients) 
   check_values(x.grad(), {27});
 }
 
+BOOST_AUTO_TEST_CASE(sums_of_gradients_in_place_leave_what_others_hold_alone) {
+  // Without create_graph the engine sums a node's gradients in place where nothing else refers to
+  // them, and the pieces of a split add into one buffer: check the values, and that a gradient the
+  // caller passed or a hook kept is not written into.
+  Tensor x = tensor({1, 2, 3, 4, 5, 6}, float64).requires_grad_();
+  Tensor h = x * 1.0;  // not a leaf: its pieces' gradients meet in the mul node's sum
+  const auto pieces = split(h, 2);
+  Tensor seen;
+  h.register_hook([&](const Tensor& g) {
+    seen = g;
+    return Tensor();
+  });
+  const Tensor upstream = tensor({1, 1}, float64);
+  const Tensor y = sum(pieces[0] * 1.0) + sum(pieces[1] * 2.0) + sum(pieces[2] * pieces[2]) + sum(h * 10.0);
+  const auto grads = autograd::grad({y, pieces[0]}, {x}, {Tensor(), upstream});
+  check_values(grads[0], {12, 12, 12, 12, 20, 22});
+  check_values(seen, {12, 12, 12, 12, 20, 22});
+  check_values(upstream, {1, 1});
+}
+
 BOOST_AUTO_TEST_CASE(broadcast_gradients_are_summed_to_the_input_shape) {
   Tensor m = ones({2, 3}, float64).requires_grad_();
   Tensor row = tensor({1, 2, 3}, float64).requires_grad_();

@@ -176,7 +176,9 @@ BOOST_AUTO_TEST_CASE(layer_norm_and_gelu_on_a_sequence) {
   const auto ops = op_types(m);
   BOOST_TEST(ops.count("LayerNormalization") == 1);
   BOOST_TEST(ops.count("Erf") == 1);  // gelu as x/2 · (1 + erf(x/√2))
-  BOOST_TEST(ops.count("MatMul") == 2);  // a 3-D input: MatMul with Wᵀ and Add, not Gemm
+  // linear on (N, T, in) (one GEMM over N·T rows in descent) is one traced op: Transpose(W), MatMul, Add
+  BOOST_TEST(ops.count("MatMul") == 2);
+  BOOST_TEST(ops.count("Reshape") == 0);
   BOOST_TEST(ops.count("Softmax") == 1);
   BOOST_TEST(ops.count("ReduceMean") == 0);  // layer_norm as one node, not its parts
   BOOST_TEST(inferred_output_shapes(m) == std::vector<std::string>{"(batch, 5, 4)"});
@@ -290,6 +292,22 @@ BOOST_AUTO_TEST_CASE(one_d_convolution_pooling_group_norm_embedding_and_more_ops
     BOOST_TEST(ops.count(op) >= 1, op);
   BOOST_TEST(ops.count("AveragePool") == 2);  // avg_pool1d and the adaptive one
   BOOST_TEST(inferred_output_shapes(m) == std::vector<std::string>{"(batch, 1)"});
+}
+
+BOOST_AUTO_TEST_CASE(a_batch_folded_into_rows_and_back_is_inferred) {
+  const auto f = [](const std::vector<Tensor>& in) {
+    const Tensor rows = reshape(in[0], {-1, 4});  // (N·3, 4)
+    return std::vector<Tensor>{reshape(relu(rows), {-1, 3, 4}) + in[0]};
+  };
+  const auto m = parse(kept("folded", descent::onnx::export_function_bytes(f, {randn({2, 3, 4})}), f, {randn({5, 3, 4})}));
+  full_check(m);
+  std::vector<std::vector<std::int64_t>> targets;
+  for (const auto& n : m.graph().node())
+    if (n.op_type() == "Reshape")
+      for (const auto& t : m.graph().initializer())
+        if (t.name() == n.input(1)) targets.emplace_back(t.int64_data().begin(), t.int64_data().end());
+  BOOST_TEST((targets == std::vector<std::vector<std::int64_t>>{{-1, 4}, {-1, 3, 4}}));
+  BOOST_TEST(shape_text(m.graph().output(0)) == "(batch, 3, 4)");
 }
 
 BOOST_AUTO_TEST_CASE(static_batch_keeps_the_traced_sizes) {

@@ -38,6 +38,13 @@ BOOST_AUTO_TEST_CASE(large_sizes_take_the_blas_path) {
 BOOST_AUTO_TEST_CASE(other_ranks_compose) {
   check_against_composition({3}, 2, true, 16);
   check_against_composition({2, 3, 4}, 5, true, 19);
+  check_against_composition({2, 2, 3, 4}, 3, false, 22);  // (*, in) as rows: the 2-D op
+  check_against_composition({2, 0, 4}, 3, true, 25);
+  // a non-contiguous (*, in): its rows do not stack in place, reshape copies
+  Tensor x = random_input({4, 2, 3}, 28), w = random_input({5, 3}, 29), b = random_input({5}, 30);
+  check_values(linear(transpose(x, 0, 1), w, b), (matmul(transpose(x, 0, 1), transpose(w)) + b).detach().to_xarray<double>(),
+               1e-12, 1e-12);
+  check_gradient([](const std::vector<Tensor>& in) { return linear(transpose(in[0], 0, 1), in[1], in[2]); }, {x, w, b});
 }
 
 BOOST_AUTO_TEST_CASE(float32_and_only_some_inputs_differentiable) {

@@ -1,6 +1,7 @@
 // var, std, batch_norm, layer_norm, group_norm: values and gradients against PyTorch's (float64
 // literals from norm_reference.py), first and second derivatives against finite differences
-// (fused batch_norm backward and its create_graph rule both), running statistics, errors.
+// (the fused batch_norm and layer_norm backwards and their create_graph rules both), running
+// statistics, float32 against float64, errors.
 #include "support/check.hpp"
 #include "support/closed_form.hpp"
 
@@ -37,6 +38,16 @@ void check_reference(const Tensor& y, const std::vector<double>& values, const s
   check_close(y, values);
   const auto grads = autograd::grad({y}, inputs, {cosine_upstream(y.shape())});
   for (std::size_t i = 0; i < inputs.size(); ++i) BOOST_TEST_CONTEXT("input " << i) { check_close(grads[i], gradients[i]); }
+}
+
+/// run(dtype)'s results in float32 within 1e-4 of each one's largest float64 value.
+void check_float32_agrees(const std::function<std::vector<Tensor>(Dtype)>& run) {
+  const auto exact = run(float64), single = run(float32);
+  for (std::size_t i = 0; i < exact.size(); ++i) {
+    const double error = max(abs(single[i].to(float64) - exact[i])).item<double>();
+    const double scale = max(abs(exact[i])).item<double>();
+    BOOST_TEST(error <= 1e-4 * scale, "result " << i << ": float32 differs by " << error << " (scale " << scale << ")");
+  }
 }
 
 void check(const std::string& what, const Fn& f, const std::vector<Tensor>& inputs) {
@@ -152,6 +163,10 @@ BOOST_AUTO_TEST_CASE(layer_norm_and_group_norm_gradgradcheck) {
         {random_input({4, 3}, 13), random_input({3}, 14), random_input({3}, 15)});
   check("layer_norm over (2, 3) of a transpose", [](Args v) { return layer_norm(transpose(v[0], 0, 2), {2, 3}); },
         {random_input({3, 2, 2}, 16)});
+  check("layer_norm, weight only", [](Args v) { return layer_norm(v[0], {4}, v[1]); },
+        {random_input({2, 4}, 32), random_input({4}, 33)});
+  check("layer_norm, bias only, over all of a 1-d input", [](Args v) { return layer_norm(v[0], {5}, Tensor(), v[1]); },
+        {random_input({5}, 34), random_input({5}, 35)});
   check("group_norm, 3 groups of 2, affine", [](Args v) { return group_norm(v[0], 3, v[1], v[2]); },
         {random_input({2, 6, 2}, 17), random_input({6}, 18), random_input({6}, 19)});
   check("group_norm of a transpose, no affine", [](Args v) { return group_norm(transpose(v[0], 1, 2), 2); },
@@ -173,12 +188,48 @@ BOOST_AUTO_TEST_CASE(float32_batch_norm_agrees_with_float64) {
     auto grads = autograd::grad({y}, {x, w}, {g64.to(dtype)});
     return std::vector<Tensor>{y, grads[0], grads[1], rm, rv};
   };
-  const auto exact = run(float64), single = run(float32);
-  for (std::size_t i = 0; i < exact.size(); ++i) {
-    const double error = max(abs(single[i].to(float64) - exact[i])).item<double>();
-    const double scale = max(abs(exact[i])).item<double>();
-    BOOST_TEST(error <= 1e-4 * scale, "result " << i << ": float32 differs by " << error << " (scale " << scale << ")");
+  check_float32_agrees(run);
+}
+
+BOOST_AUTO_TEST_CASE(fused_layer_norm_over_many_rows_agrees_with_its_formula) {
+  // 150 rows: several blocks of the weight and bias gradients' partial sums, split over the threads
+  const Tensor x = input(random_input({3, 50, 7}, 24).detach() * 2.0 + 0.5);
+  const Tensor w = input(random_input({7}, 25).detach()), b = input(random_input({7}, 26).detach());
+  const Tensor g = random_input({3, 50, 7}, 27).detach();
+  const Tensor y = layer_norm(x, {7}, w, b, 1e-4);
+  const auto grads = autograd::grad({y}, {x, w, b}, {g});
+  // the same with differentiable ops: mean, var, and their gradients through the tape
+  const Tensor d = x - mean(x, {2}, true);
+  const Tensor expected = d / sqrt(mean(d * d, {2}, true) + 1e-4) * w + b;
+  const auto expected_grads = autograd::grad({expected}, {x, w, b}, {g});
+  BOOST_TEST(max(abs(y - expected)).item<double>() < 1e-13);
+  for (std::size_t i = 0; i < 3; ++i) BOOST_TEST_CONTEXT("input " << i) {
+    BOOST_TEST(max(abs(grads[i] - expected_grads[i])).item<double>() < 1e-12);
   }
+}
+
+BOOST_AUTO_TEST_CASE(float32_layer_norm_agrees_with_float64) {
+  // rows with a mean far from 0 against a small spread (as float32_batch_norm_agrees_with_float64)
+  const Tensor x64 = (random_input({40, 33}, 28).detach() * 0.01 + 300.0).to(float32).to(float64);
+  const Tensor g64 = random_input({40, 33}, 29).detach();
+  const Tensor w64 = random_input({33}, 30).detach() + 1.0, b64 = random_input({33}, 31).detach();
+  const auto run = [&](Dtype dtype) {
+    const Tensor x = x64.to(dtype).detach().requires_grad_(), w = w64.to(dtype).detach().requires_grad_();
+    const Tensor b = b64.to(dtype).detach().requires_grad_();
+    const Tensor y = layer_norm(x, {33}, w, b);
+    auto grads = autograd::grad({y}, {x, w, b}, {g64.to(dtype)});
+    return std::vector<Tensor>{y, grads[0], grads[1], grads[2]};
+  };
+  check_float32_agrees(run);
+}
+
+BOOST_AUTO_TEST_CASE(layer_norm_of_empty_inputs) {
+  const Tensor x = input(zeros({0, 4}, float64)), w = input(ones({4}, float64));
+  const Tensor y = layer_norm(x, {4}, w, Tensor());
+  BOOST_TEST(to_string(y.shape()) == "(0,4)");
+  const auto grads = autograd::grad({sum(y)}, {x, w});
+  BOOST_TEST(to_string(grads[0].shape()) == "(0,4)");
+  check_close(grads[1], {0, 0, 0, 0});
 }
 
 BOOST_AUTO_TEST_CASE(bad_arguments_are_errors_naming_the_shapes) {

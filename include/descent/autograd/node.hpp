@@ -37,6 +37,11 @@ class Node {
   /// Gradients with respect to each input (undefined where there is none), given the gradient
   /// with respect to the output. Runs with grad mode off, or on (recording) under create_graph.
   virtual std::vector<Tensor> apply(const Tensor& grad_output) = 0;
+  /// For a node whose gradient is zero outside a part of its one input (narrow): adds that
+  /// gradient for grad_output into `sum`, the input's gradient summed so far, in place, and returns
+  /// true; false to have apply() run instead. The engine calls it only without create_graph, with a
+  /// contiguous `sum` of the input's shape that nothing else refers to.
+  virtual bool add_gradient_into(const Tensor& /*grad_output*/, Tensor& /*sum*/) { return false; }
   /// Frees what apply() needs; called after backward unless the graph is retained.
   virtual void release_saved() = 0;
 
