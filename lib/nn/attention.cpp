@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "descent/autograd/grad_mode.hpp"
-#include "descent/nn/dropout.hpp"
+#include "descent/ops/dropout.hpp"
 #include "descent/nn/init.hpp"
 #include "descent/ops/activation.hpp"
 #include "descent/ops/attention.hpp"
@@ -48,11 +48,6 @@ Tensor attention_probabilities(const Tensor& query, const Tensor& key, const Ten
     some_key = where(max(scores, {-1}, true) > -kInf, full({}, 1.0, scores.dtype()), full({}, 0.0, scores.dtype()));
   }
   return softmax(where(some_key > 0.5, scores, full({}, 0.0, scores.dtype())), -1) * some_key;
-}
-
-/// Inverted dropout of the attention probabilities (nn::Dropout's), p = 0 the identity.
-Tensor drop(const Tensor& probabilities, double p, Generator& gen) {
-  return p > 0 ? Dropout(p, gen).forward(probabilities) : probabilities;
 }
 
 /// (N, L, heads·d) -> (N·heads, L, d): entry n·heads + h holds head h of batch entry n (PyTorch's order).
@@ -172,7 +167,7 @@ std::tuple<Tensor, Tensor> MultiheadAttention::forward(const Tensor& query, cons
   const double p = is_training() ? options.dropout : 0.0;
   Tensor heads, weights;
   if (o.need_weights) {  // the probabilities are wanted: composed (the fused op keeps them to itself)
-    weights = drop(attention_probabilities(q, k, mask), p, *gen_);
+    weights = dropout(attention_probabilities(q, k, mask), p, true, *gen_);
     heads = matmul(weights, v);
   } else {
     heads = scaled_dot_product_attention(q, k, v, mask, p, false, std::nullopt, *gen_);  // fused

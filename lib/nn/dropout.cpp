@@ -1,11 +1,8 @@
 #include "descent/nn/dropout.hpp"
 
-#include "descent/autograd/grad_mode.hpp"
-
 #include <sstream>
 
 #include "descent/ops/dropout.hpp"
-#include "descent/ops/elementwise.hpp"
 #include "detail/check.hpp"
 #include "nn/layer_error.hpp"
 
@@ -16,15 +13,7 @@ Dropout::Dropout(double p, Generator& gen) : p(p), gen_(&gen) {
 }
 
 Tensor Dropout::forward(const Tensor& x) {
-  if (!is_training() || p == 0) return x;
-  // The mask holds 0 or 1/(1-p): the kept elements are scaled so the expected output is x.
-  Tensor mask = rand(x.shape(), *gen_, x.dtype());
-  const double keep = 1 - p, scale = 1 / keep;
-  {
-    NoGradGuard no_grad;
-    mask = where(mask < keep, full({}, scale, x.dtype()), full({}, 0.0, x.dtype()));
-  }
-  return x * mask;
+  return detail::named_by(*this, [&] { return dropout(x, p, is_training(), *gen_); });
 }
 
 std::string Dropout::describe() const {

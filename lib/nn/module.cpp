@@ -128,17 +128,26 @@ void collect_rows(const Module& m, const std::string& name, std::vector<Row>& ro
 }  // namespace
 
 std::string Module::summary(const Shape& input_shape) const {
-  if (!input_shape.empty() && !parameters().empty()) {
-    // One forward pass on zeros so that every module called through operator() notes its output shape.
+  if (input_shape.empty() || parameters().empty()) return table(false);
+  return summary(zeros(input_shape, parameters().front().dtype()));
+}
+
+std::string Module::summary(const Tensor& example_input) const {
+  // One forward pass so that every module called through operator() notes its output shape.
+  {
     NoGradGuard no_grad;
     auto& self = const_cast<Module&>(*this);
     const bool was_training = training_;
     self.eval();
-    self(zeros(input_shape, parameters().front().dtype()));
+    self(example_input);
     self.train(was_training);
   }
+  return table(true);
+}
+
+std::string Module::table(bool with_shapes) const {
   auto shape_of = [&](const Module& m) {
-    return !input_shape.empty() && m.has_output_shape_ ? to_string(m.last_output_shape_) : std::string("?");
+    return with_shapes && m.has_output_shape_ ? to_string(m.last_output_shape_) : std::string("?");
   };
   std::vector<Row> rows;
   collect_rows(*this, "", rows, true, shape_of);

@@ -6,7 +6,6 @@
 # Inputs and parameters are closed-form, so the C++ tests build the same tensors:
 #   filled(shape, a, b, c)[k] = a·sin(b·k + c); parameter number p (named_parameters order) is
 #   filled(shape, 0.5, 0.3 + 0.05·p, 0.1·p); the upstream gradient of each output is cos(0.37·k).
-import math
 import os
 import sys
 
@@ -14,24 +13,10 @@ import numpy
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from reference_values import emit, filled, upstream  # noqa: E402
 from pytorch_state_dict import FILES  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
-
-
-def filled(shape, a, b, c):
-    n = math.prod(shape)
-    return torch.tensor([a * math.sin(b * k + c) for k in range(n)]).reshape(shape)
-
-
-def upstream(shape):
-    n = math.prod(shape)
-    return torch.tensor([math.cos(0.37 * k) for k in range(n)]).reshape(shape)
-
-
-def emit(name, t):
-    values = ", ".join(repr(float(v)) for v in t.detach().reshape(-1).tolist())
-    print(f"const std::vector<double> {name} = {{{values}}};")
 
 
 def fill_parameters(module):

@@ -161,6 +161,16 @@ BOOST_AUTO_TEST_CASE(summary_lists_layers_shapes_and_counts) {
   BOOST_TEST(net.summary().find("?") != std::string::npos);  // no input shape: shapes unknown
 }
 
+BOOST_AUTO_TEST_CASE(summary_of_an_example_input_runs_an_embedding_first_model) {
+  nn::Sequential net(nn::Embedding(10, 4), nn::Linear(4, 2));
+  const std::string s = net.summary(zeros({3, 5}, int64));  // token ids: zeros of a float shape would not do
+  BOOST_TEST_MESSAGE(s);
+  BOOST_TEST(s.find("(3,5,4)") != std::string::npos);
+  BOOST_TEST(s.find("(3,5,2)") != std::string::npos);
+  BOOST_TEST(s.find("total parameters: 50") != std::string::npos);
+  BOOST_TEST(net.is_training());  // the pass ran in eval mode and restored the mode
+}
+
 BOOST_AUTO_TEST_CASE(activation_and_shape_modules) {
   Tensor x = tensor({{-1, 2}, {3, -4}});
   check_values(nn::ReLU()(x), {{0, 2}, {3, 0}});

@@ -7,7 +7,6 @@
 # numpy.savez as tests/io/files/pytorch_<model>.npz, which the C++ tests load with io::load.
 # Inputs are closed-form: filled(shape, a, b, c)[k] = a·sin(b·k + c) (sine_filled in C++); the
 # gradients are those of sum(output · cos(0.37 k)) (cosine_upstream), with dropout 0.
-import math
 import os
 import sys
 
@@ -16,24 +15,10 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from reference_values import emit, filled, upstream  # noqa: E402
 from pytorch_state_dict import FILES  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
-
-
-def filled(shape, a, b, c):
-    n = math.prod(shape)
-    return torch.tensor([a * math.sin(b * k + c) for k in range(n)]).reshape(shape)
-
-
-def upstream(shape):
-    n = math.prod(shape)
-    return torch.tensor([math.cos(0.37 * k) for k in range(n)]).reshape(shape)
-
-
-def emit(name, t):
-    values = ", ".join(repr(float(v)) for v in t.detach().reshape(-1).tolist())
-    print(f"const std::vector<double> {name} = {{{values}}};")
 
 
 def emit_list(name, ts):
@@ -66,6 +51,7 @@ def report(name, model, outputs, inputs):
 
 
 def attention():
+    torch.manual_seed(0)  # the modules' own initialisation, before saved() perturbs it
     print("// Written by tests/nn/transformer_reference.py attention (torch 1.13, float64): MultiheadAttention")
     print("// with E = 4, 2 heads, L = 3, S = 4, N = 2 on query filled((3, 2, 4), 1, 0.7, 0.1), key")
     print("// filled((4, 2, 4), 0.9, 0.45, 0.3), value filled((4, 2, 4), 1.1, 0.6, -0.2) (seq-first).")
@@ -116,6 +102,7 @@ CONFIGS = [(False, "relu"), (False, "gelu"), (True, "relu"), (True, "gelu")]
 
 
 def transformer():
+    torch.manual_seed(0)
     print("// Written by tests/nn/transformer_reference.py transformer (torch 1.13, float64): d_model 4,")
     print("// nhead 2, dim_feedforward 6, dropout 0; one set of weights per model type, loaded into each of")
     print("// the four configurations (post-norm relu, post-norm gelu, pre-norm relu, pre-norm gelu).")

@@ -3,26 +3,15 @@
 #   /usr/bin/python3 tests/ops/linalg_reference.py > tests/ops/linalg_values.inc
 # Inputs are closed-form (tests/support/closed_form.hpp): filled(shape, a, b, c)[k] = a·sin(b·k + c);
 # the gradients are those of sum(y · cos(0.37 k)).
-import math
+import os
+import sys
 
 import torch
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from reference_values import emit, filled, upstream  # noqa: E402
+
 torch.set_default_dtype(torch.float64)
-
-
-def filled(shape, a, b, c):
-    n = math.prod(shape)
-    return torch.tensor([a * math.sin(b * k + c) for k in range(n)]).reshape(shape)
-
-
-def upstream(shape):
-    n = math.prod(shape)
-    return torch.tensor([math.cos(0.37 * k) for k in range(n)]).reshape(shape)
-
-
-def emit(name, t):
-    values = ", ".join(repr(float(v)) for v in t.detach().reshape(-1).tolist())
-    print(f"const std::vector<double> {name} = {{{values}}};")
 
 
 # (name, shape of a, shape of b); a = filled(a, 1, 0.7, 0.1), b = filled(b, 1, 0.3, 0.2)

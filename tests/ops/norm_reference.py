@@ -5,31 +5,16 @@
 # BatchNorm1d, LayerNorm and GroupNorm trained a few SGD steps by PyTorch, saved with numpy.savez.
 # Inputs are closed-form (sin/cos of the flat index), so the C++ tests build the same tensors:
 #   filled(shape, a, b, c)[k] = a·sin(b·k + c); the upstream gradient is cos(0.37·k).
-import math
 import os
 import sys
 
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from reference_values import emit, filled, upstream  # noqa: E402
 from pytorch_state_dict import train_and_save  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
-
-
-def filled(shape, a, b, c):
-    n = math.prod(shape)
-    return torch.tensor([a * math.sin(b * k + c) for k in range(n)]).reshape(shape)
-
-
-def upstream(shape):
-    n = math.prod(shape)
-    return torch.tensor([math.cos(0.37 * k) for k in range(n)]).reshape(shape)
-
-
-def emit(name, t):
-    values = ", ".join(repr(float(v)) for v in t.detach().reshape(-1).tolist())
-    print(f"const std::vector<double> {name} = {{{values}}};")
 
 
 def grads(name, y, inputs):

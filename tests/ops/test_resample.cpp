@@ -1,4 +1,4 @@
-// pad, interpolate and dropout2d: values and gradients against PyTorch (pool_values.inc, from
+// pad, interpolate, dropout and dropout2d: values and gradients against PyTorch (pool_values.inc, from
 // pool_reference.py), contiguous and strided input; gradcheck and gradgradcheck in float64;
 // argument errors.
 #include "ops/pool_cases.hpp"
@@ -90,6 +90,39 @@ BOOST_AUTO_TEST_CASE(dropout2d_first_and_second_order) {
     Generator gen(7);
     return dropout2d(v[0], 0.4, true, gen);
   }, pool_input({2, 3, 2, 2}));
+}
+
+BOOST_AUTO_TEST_CASE(dropout_first_and_second_order) {
+  check_linear_op("dropout", [](Args v) {
+    Generator gen(8);
+    return dropout(v[0], 0.3, true, gen);
+  }, pool_input({2, 3, 4}));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(dropout_elements)
+
+BOOST_AUTO_TEST_CASE(zeroes_elements_and_scales_the_others) {
+  Generator gen(5);
+  const Tensor x = ones({40, 50}, float64);
+  const Tensor y = dropout(x, 0.25, true, gen);
+  std::size_t dropped = 0;
+  for (std::size_t i = 0; i < 2000; ++i) {
+    const double v = y.data<double>()[i];
+    BOOST_TEST((v == 0 || std::abs(v - 1 / 0.75) < 1e-15));
+    dropped += v == 0;
+  }
+  BOOST_TEST(dropped > 440u);  // 500 expected of 2000 (σ ≈ 19)
+  BOOST_TEST(dropped < 560u);
+  BOOST_TEST(dropout(x, 0.25, false, gen).is_same(x));  // not training: x itself
+  BOOST_TEST(dropout(x, 0, true, gen).is_same(x));
+  BOOST_TEST(sum(dropout(x, 1, true, gen)).item() == 0);
+  // nn::Dropout is this op: the same generator state, the same mask
+  Generator a(11), b(11);
+  nn::Dropout layer(0.4, a);
+  BOOST_TEST(max(abs(layer(x) - dropout(x, 0.4, true, b))).item() == 0);
+  check_error([&] { dropout(x, 1.5); }, "dropout: invalid p 1.5 (must be in [0, 1])");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

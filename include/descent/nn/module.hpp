@@ -67,6 +67,9 @@ class Module {
   /// A table of the layers (name, type, output shape when `input_shape` is given, parameter count),
   /// like Keras' summary(). The output shapes come from one forward pass on zeros, without recording.
   std::string summary(const Shape& input_shape = {}) const;
+  /// The same with the output shapes of one forward pass on `example_input` (torchinfo's
+  /// input_data): int64 token ids for a model that starts with an Embedding, say.
+  std::string summary(const Tensor& example_input) const;
 
  protected:
   /// Registers a parameter (it will require grad) and returns its handle.
@@ -90,6 +93,7 @@ class Module {
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
   Shape last_output_shape_;  // seen by the last operator() call, for summary()
+  std::string table(bool with_shapes) const;  // summary()'s table, after its forward pass
   bool has_output_shape_ = false;
 };
 
