@@ -172,7 +172,9 @@ void Tensor::zero_grad() { impl().grad.reset(); }
 
 Tensor Tensor::detach() const {
   const TensorImpl& self = impl();
-  return Tensor(std::make_shared<TensorImpl>(self.storage(), self.data, self.shape, self.strides, self.dtype));
+  Tensor out(std::make_shared<TensorImpl>(self.storage(), self.data, self.shape, self.strides, self.dtype));
+  autograd::trace_op("detach", out, {this, 1});  // the same values: a tracer follows them through
+  return out;
 }
 
 void Tensor::backward(const Tensor& gradient, bool retain_graph) const {

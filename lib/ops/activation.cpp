@@ -169,6 +169,7 @@ Tensor leaky_relu(const Tensor& x, double negative_slope) {
     using T = value_t<decltype(v)>;
     return xt::where(v > T(0), v, v * T(negative_slope));
   });
+  autograd::trace_attributes(out, [&] { return autograd::TraceAttributes{{"alpha", negative_slope}}; });
   // d(leaky_relu x)/dx = 1 for x > 0, negative_slope otherwise
   return record("leaky_relu", out, {x}, [x = SavedTensor(x), negative_slope](const Tensor& g) {
     return Grads{relu_backward(g, x.unpack(), negative_slope)};
@@ -207,6 +208,7 @@ Tensor gelu(const Tensor& x, std::string_view approximate) {
       return T(0.5) * v * (T(1) + kernels::tanh(gelu_beta<T> * (v + gelu_kappa<T> * (v * v * v))));
     });
     // d(gelu x)/dx = ½(1 + t) + ½x(1 - t²)·β(1 + 3κx²), t = tanh(β(x + κx³))
+    autograd::trace_attributes(out, [] { return autograd::TraceAttributes{{"approximate", "tanh"}}; });
     return record("gelu", out, {x}, [x = SavedTensor(x)](const Tensor& g) {
       return Grads{gelu_tanh_backward(g, x.unpack())};
     });
@@ -227,6 +229,7 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
     using T = value_t<decltype(v)>;
     return xt::where(v * T(beta) > T(threshold), v, xt::log1p(kernels::exp(v * T(beta))) / T(beta));
   });
+  autograd::trace_attributes(out, [&] { return autograd::TraceAttributes{{"beta", beta}, {"threshold", threshold}}; });
   // d(softplus x)/dx = sigmoid(beta·x) = 1/(1 + exp(-beta·x)); 1 where linear
   return record("softplus", out, {x}, [x = SavedTensor(x), beta, threshold](const Tensor& g) {
     return Grads{softplus_backward(g, x.unpack(), beta, threshold)};
@@ -298,6 +301,7 @@ Tensor softmax(const Tensor& x, std::ptrdiff_t axis) {
   detail::check_floating("softmax", x);
   const AxisBlocks b = kernels::axis_blocks("softmax", x, axis);
   Tensor out = softmax_values("softmax", x, b, false);
+  autograd::trace_attributes(out, [&] { return autograd::TraceAttributes{{"axis", axis}}; });
   // d(softmax x)/dx · g = s * (g - sum(g * s, axis)), from the saved output s
   return record("softmax", out, {x}, [s = SavedTensor::output(out), axis](const Tensor& g) {
     return Grads{softmax_backward(g, s.unpack(), axis)};
@@ -308,6 +312,7 @@ Tensor log_softmax(const Tensor& x, std::ptrdiff_t axis) {
   detail::check_floating("log_softmax", x);
   const AxisBlocks b = kernels::axis_blocks("log_softmax", x, axis);
   Tensor out = softmax_values("log_softmax", x, b, true);
+  autograd::trace_attributes(out, [&] { return autograd::TraceAttributes{{"axis", axis}}; });
   // d(log_softmax x)/dx · g = g - softmax(x) * sum(g, axis), softmax = exp(saved output)
   return record("log_softmax", out, {x}, [y = SavedTensor::output(out), axis](const Tensor& g) {
     return Grads{log_softmax_backward(g, y.unpack(), axis)};

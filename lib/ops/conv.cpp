@@ -47,6 +47,11 @@ Tensor conv_op(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeom
     kernels::conv_forward(cx.data<T>(), cw.data<T>(), data_or_null<T>(cb), y.data<T>(), g);
   });
   const bool want_dx = wants(x), want_dw = wants(w), want_db = wants(b);
+  autograd::trace_attributes(y, [&] {
+    using V = std::vector<std::size_t>;
+    return autograd::TraceAttributes{{"strides", V{g.sh, g.sw}}, {"pads", V{g.ph, g.pw}}, {"dilations", V{g.dh, g.dw}},
+                                     {"group", g.groups}};
+  });
   return record("conv2d", y, {x, w, b}, [sx = SavedTensor(x), sw = SavedTensor(w), g, want_dx, want_dw,
                                          want_db](const Tensor& grad) {
     if (autograd::is_grad_enabled())

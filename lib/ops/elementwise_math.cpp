@@ -32,6 +32,7 @@ Tensor pow(const Tensor& x, double exponent) {
     out = kernels::unary_values("pow", x, [exponent](auto&& v) {
       return kernels::pow(v, static_cast<value_t<decltype(v)>>(exponent));
     });
+  autograd::trace_attributes(out, [&] { return autograd::TraceAttributes{{"exponent", exponent}}; });
   // d(x^e)/dx = e * x^(e-1), and 0 when e == 0 (as PyTorch: no 0 * inf at x = 0); one fused pass,
   // or recorded ops under create_graph
   return record("pow", out, {x}, [sx = SavedTensor(x), exponent](const Tensor& g) {
@@ -131,6 +132,7 @@ Tensor clamp(const Tensor& x, double min, double max) {
     using T = value_t<decltype(v)>;
     return xt::clip(v, T(min), T(max));
   });
+  autograd::trace_attributes(out, [&] { return autograd::TraceAttributes{{"min", min}, {"max", max}}; });
   // d(clamp x)/dx = 1 where min <= x <= max, 0 elsewhere (as PyTorch: the bounds pass the gradient)
   return record("clamp", out, {x}, [x = SavedTensor(x.detach()), min, max](const Tensor& g) {
     return Grads{piecewise_grad("clamp_backward", g, [x, min, max](const Tensor& gv) {
@@ -147,6 +149,7 @@ Tensor clamp_min(const Tensor& x, double min) {
     using T = value_t<decltype(v)>;
     return xt::where(v < T(min), T(min), v);  // NaN stays NaN
   });
+  autograd::trace_attributes(out, [&] { return autograd::TraceAttributes{{"min", min}}; });
   // d(clamp_min x)/dx = 1 where x >= min, 0 elsewhere
   return record("clamp_min", out, {x}, [x = SavedTensor(x.detach()), min](const Tensor& g) {
     return Grads{piecewise_grad("clamp_min_backward", g, [x, min](const Tensor& gv) {
@@ -163,6 +166,7 @@ Tensor clamp_max(const Tensor& x, double max) {
     using T = value_t<decltype(v)>;
     return xt::where(v > T(max), T(max), v);  // NaN stays NaN
   });
+  autograd::trace_attributes(out, [&] { return autograd::TraceAttributes{{"max", max}}; });
   // d(clamp_max x)/dx = 1 where x <= max, 0 elsewhere
   return record("clamp_max", out, {x}, [x = SavedTensor(x.detach()), max](const Tensor& g) {
     return Grads{piecewise_grad("clamp_max_backward", g, [x, max](const Tensor& gv) {

@@ -57,6 +57,7 @@ Tensor lookup(const Tensor& weight, const Tensor& indices, std::int64_t padding,
     kernels::take_rows(cw.data<T>(), indices.data<std::int64_t>(), indices.numel(), width, out.data<T>(),
                        zero_padding ? padding : -1);
   });
+  autograd::trace_attributes(out, [&] { return autograd::TraceAttributes{{"indices", indices}}; });
   // d(embedding w)/dw = the gradient's rows added back at their indices, none to the padding row
   return record("embedding", out, {weight}, [rows, padding, indices = SavedTensor(indices)](const Tensor& g) {
     return Grads{embedding_grad(g, indices.unpack(), rows, padding)};

@@ -38,6 +38,7 @@ Tensor concat(const std::vector<Tensor>& tensors, std::ptrdiff_t axis) {
     kernels::copy(narrow(out, axis, offset, sizes.back()), t);  // into a view of its place
     offset += static_cast<std::ptrdiff_t>(sizes.back());
   }
+  autograd::trace_attributes(out, [&] { return autograd::TraceAttributes{{"axis", a}}; });
   // d(concat)/d(tensor i) = the slice of the gradient where tensor i went
   return record("concat", out, tensors, [axis, sizes](const Tensor& g) {
     Grads grads;
@@ -69,6 +70,7 @@ Tensor stack(const std::vector<Tensor>& tensors, std::ptrdiff_t axis) {
     for (const Tensor& t : tensors) pieces.push_back(unsqueeze(t, new_axis));  // views
     out = concat(pieces, new_axis);
   }
+  autograd::trace_attributes(out, [&] { return autograd::TraceAttributes{{"axis", a}}; });
   // d(stack)/d(tensor i) = the gradient at index i of the new axis
   return record("stack", out, tensors, [new_axis, count = tensors.size(), shape = detail::signed_shape(first.shape())](
                                            const Tensor& g) {

@@ -33,7 +33,9 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     std::ptrdiff_t rows = 1;
     for (std::size_t d = 0; d + 1 < x.dim(); ++d) rows *= shape[d];
     shape.back() = static_cast<std::ptrdiff_t>(weight.size(0));
-    return reshape(linear(reshape(x, {rows, static_cast<std::ptrdiff_t>(x.size(-1))}), weight, bias), shape);
+    // (a tracer sees one linear of x, not the rows' reshapes: ONNX's MatMul keeps the batch dimension)
+    const Tensor y = linear(reshape(x, {rows, static_cast<std::ptrdiff_t>(x.size(-1))}), weight, bias);
+    return autograd::traced("linear", reshape(y, shape), {x, weight, bias}, [] { return autograd::TraceAttributes{}; });
   }
   detail::check_same_dtype("linear", x, weight);
   if (bias.defined()) detail::check_same_dtype("linear", x, bias);

@@ -42,7 +42,9 @@ template <class Kernel> Tensor written_by(const char* op, const Shape& shape, Dt
 }
 
 /// Whether record_linear would do anything for input x (else the caller can skip building its map).
-inline bool records(const Tensor& x) { return autograd::should_record({x}) || autograd::is_anomaly_enabled(); }
+inline bool records(const Tensor& x) {
+  return autograd::should_record({x}) || autograd::is_anomaly_enabled() || autograd::active_tracer();
+}
 
 /// A·x (or Aᵀ·x), recorded.
 inline Tensor apply_linear(const std::shared_ptr<const LinearMap>& map, const Tensor& x, bool adjoint) {

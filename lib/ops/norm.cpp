@@ -177,6 +177,10 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   // under create_graph
   const bool want_dx = x.requires_grad(), want_dw = weight.defined() && weight.requires_grad();
   const bool want_db = bias.defined() && bias.requires_grad();
+  autograd::trace_attributes(y, [&] {
+    return autograd::TraceAttributes{{"running_mean", running_mean}, {"running_var", running_var}, {"epsilon", eps},
+                                     {"training", training}};
+  });
   return record(op, y, {x, weight, bias}, [sx = SavedTensor(x), sw = SavedTensor(weight), mean, invstd, training,
                                           eps, want_dx, want_dw, want_db, l](const Tensor& grad) {
     const Tensor xv = sx.unpack(), wv = sw.unpack();
@@ -236,6 +240,9 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   // under create_graph
   const bool want_dx = x.requires_grad(), want_dw = weight.defined() && weight.requires_grad();
   const bool want_db = bias.defined() && bias.requires_grad();
+  autograd::trace_attributes(y, [&] {
+    return autograd::TraceAttributes{{"axis", -static_cast<std::ptrdiff_t>(k)}, {"epsilon", eps}};
+  });
   return record(op, y, {x, weight, bias}, [sx = SavedTensor(x), sw = SavedTensor(weight), mean, invstd, eps, k,
                                           want_dx, want_dw, want_db, l](const Tensor& grad) {
     const Tensor xv = sx.unpack(), wv = sw.unpack();

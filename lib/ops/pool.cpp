@@ -145,6 +145,14 @@ class AvgPoolMap final : public detail::LinearMap {
   Shape in_shape_, out_shape_;
 };
 
+/// The windows as a tracer sees them (ONNX's MaxPool / AveragePool attributes; the output size tells ceil_mode).
+autograd::TraceAttributes pool_attributes(const PoolGeometry& g) {
+  using V = std::vector<std::ptrdiff_t>;
+  return {{"kernel_shape", V{g.h.kernel, g.w.kernel}}, {"strides", V{g.h.stride, g.w.stride}},
+          {"pads", V{g.h.padding, g.w.padding}},        {"dilations", V{g.h.dilation, g.w.dilation}},
+          {"adaptive", g.h.adaptive},                   {"count_include_pad", g.h.count_include_pad}};
+}
+
 /// Max pooling: the kernel finds values and argmax in one pass; recorded as the gather at the argmax.
 Tensor max_pool(const char* op, const char* backward_name, const Tensor& x, const PoolGeometry& g, const Shape& out_shape) {
   const Tensor cx = detail::contiguous_values(x);
@@ -154,6 +162,7 @@ Tensor max_pool(const char* op, const char* backward_name, const Tensor& x, cons
     using T = decltype(e);
     kernels::max_pool_forward(cx.data<T>(), y.data<T>(), idx.data<std::int64_t>(), g);
   });
+  autograd::trace_attributes(y, [&] { return pool_attributes(g); });
   if (!detail::records(x)) return y;
   // d(max of a window)/dx = 1 at its argmax: the backward scatters g there, its own backward gathers
   return detail::record_linear(std::make_shared<IndexMap>(op, backward_name, std::move(idx), x.shape(), g.planes), x,
@@ -162,7 +171,10 @@ Tensor max_pool(const char* op, const char* backward_name, const Tensor& x, cons
 
 Tensor avg_pool(const char* op, const char* backward_name, const Tensor& x, const PoolGeometry& g, const Shape& out_shape) {
   // d(window mean)/dx = 1/divisor over the window: the backward spreads g, its own backward averages again
-  return detail::apply_linear(std::make_shared<AvgPoolMap>(op, backward_name, g, x.shape(), out_shape), x);
+  const auto map = std::make_shared<AvgPoolMap>(op, backward_name, g, x.shape(), out_shape);
+  Tensor y = map->apply(detail::contiguous_values(x));
+  autograd::trace_attributes(y, [&] { return pool_attributes(g); });
+  return detail::record_linear(map, x, std::move(y), false);
 }
 
 /// A 1-D pooling's arguments as a 2-D one's over a unit first axis.

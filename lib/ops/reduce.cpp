@@ -15,6 +15,7 @@
 #include "descent/ops/shape.hpp"
 #include "kernels/reduce.hpp"
 #include "ops/expand_grad.hpp"
+#include "ops/reduce_attributes.hpp"
 
 namespace descent {
 
@@ -27,6 +28,7 @@ Tensor sum_over(const Tensor& x, const kernels::ReduceLayout& l) {
   // float32/float64 sum in their own type (float32 accumulated in float64); int64 and bool sum to
   // int64 (counting), not differentiable
   Tensor out = detail::dispatch(x.dtype(), [&](auto e) { return kernels::sum_values<decltype(e)>(l, x, 1.0); });
+  autograd::trace_attributes(out, [&] { return detail::reduce_attributes(l); });
   // d(sum x)/dx = 1 for every summed element
   return record("sum", out, {x}, [l, shape = x.shape()](const Tensor& g) {
     return Grads{expand_grad(g, l, shape)};
@@ -39,6 +41,7 @@ Tensor mean_over(const Tensor& x, const kernels::ReduceLayout& l) {
   const double scale = 1.0 / static_cast<double>(l.extent);
   Tensor out = detail::dispatch_floating("mean", x.dtype(),
                                          [&](auto e) { return kernels::sum_values<decltype(e)>(l, x, scale); });
+  autograd::trace_attributes(out, [&] { return detail::reduce_attributes(l); });
   // d(mean x)/dx = 1/n for every averaged element
   return record("mean", out, {x}, [l, shape = x.shape()](const Tensor& g) {
     return Grads{expand_grad(g / static_cast<double>(l.extent), l, shape)};

@@ -16,6 +16,7 @@
 #include "kernels/reduce.hpp"
 #include "kernels/softmax.hpp"
 #include "ops/expand_grad.hpp"
+#include "ops/reduce_attributes.hpp"
 
 namespace descent {
 
@@ -45,6 +46,7 @@ Tensor extremum(const char* op, const Tensor& x, const kernels::ReduceLayout& l)
     using T = decltype(e);
     return kernels::reduce_values<Op<T>, T, T>(l, x);
   });
+  autograd::trace_attributes(out, [&] { return detail::reduce_attributes(l); });
   // d(max x)/dx = 1 at the maximum and 0 elsewhere (min alike); ties share it equally, like torch.amax.
   // Linear in g: under create_graph, g spread back times those fixed weights (recorded ops).
   return record(op, out, {x}, [op, l, sx = SavedTensor(x.detach()), top = SavedTensor::output(out)](const Tensor& g) {
@@ -73,6 +75,7 @@ Tensor logsumexp_over(const Tensor& x, const kernels::ReduceLayout& l) {
     const Tensor cx = detail::contiguous_values(x);
     kernels::logsumexp_into(l, cx.data<T>(), o);
   });
+  autograd::trace_attributes(out, [&] { return detail::reduce_attributes(l); });
   // d(logsumexp x)/dx = exp(x - logsumexp x) = softmax(x): one fused pass, or recorded ops under
   // create_graph
   return record("logsumexp", out, {x}, [l, sx = SavedTensor(x), sr = SavedTensor::output(out)](const Tensor& g) {

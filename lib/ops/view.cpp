@@ -186,6 +186,7 @@ Tensor transpose(const Tensor& x, std::ptrdiff_t axis0, std::ptrdiff_t axis1) {
   std::swap(shape[a], shape[b]);
   std::swap(strides[a], strides[b]);
   Tensor out = detail::make_view(x, x.impl().data, shape, strides);
+  autograd::trace_attributes(out, [&] { return autograd::TraceAttributes{{"axes", std::vector<std::size_t>{a, b}}}; });
   // d(transpose x)/dx = the gradient transposed back
   return record("transpose", out, {x}, [a, b](const Tensor& g) {
     return Grads{transpose(g, static_cast<std::ptrdiff_t>(a), static_cast<std::ptrdiff_t>(b))};
@@ -207,6 +208,7 @@ Tensor permute(const Tensor& x, const Axes& axes) {
     strides[i] = x.strides()[a];
   }
   Tensor out = detail::make_view(x, x.impl().data, shape, strides);
+  autograd::trace_attributes(out, [&] { return autograd::TraceAttributes{{"axes", axes}}; });
   // d(permute x)/dx = the gradient permuted by the inverse permutation
   return record("permute", out, {x}, [inverse](const Tensor& g) { return Grads{permute(g, inverse)}; });
 }
@@ -221,6 +223,9 @@ Tensor narrow(const Tensor& x, std::ptrdiff_t axis, std::ptrdiff_t start, std::s
   DESCENT_CHECK(length <= size - first, "narrow", "start ", start, " and length ", length, " run past the end of axis ",
                 axis, " of size ", size, " in shape ", to_string(x.shape()));
   Tensor out = narrow_view(x, a, first, length);
+  autograd::trace_attributes(out,
+                             [&] { return autograd::TraceAttributes{{"axis", a}, {"start", first}, {"length", length}}; });
+  autograd::trace_op("narrow", out, {&x, 1});  // (attached directly, not through record())
   if (autograd::should_record({x})) autograd::attach(out, {x}, std::make_shared<NarrowNode>(x.shape(), a, first, length));
   return out;
 }

@@ -27,6 +27,7 @@
 #include "descent/autograd/grad_mode.hpp"
 #include "descent/autograd/node.hpp"
 #include "descent/autograd/saved_tensor.hpp"
+#include "descent/autograd/trace.hpp"
 
 namespace descent::autograd {
 
@@ -45,9 +46,11 @@ inline bool should_record(const std::vector<Tensor>& inputs) {
 }
 
 /// Records `result = name(inputs)` with its backward rule, if recording is needed; returns result.
-/// In anomaly mode it first checks `result` for NaN/Inf, recorded or not.
+/// In anomaly mode it first checks `result` for NaN/Inf, recorded or not. An active tracer
+/// (trace.hpp) is told of the op, recorded or not.
 template <class Backward>
 Tensor record(const char* name, Tensor result, std::initializer_list<Tensor> inputs, Backward&& backward) {
+  trace_op(name, result, {inputs.begin(), inputs.size()});
   if (is_anomaly_enabled()) check_forward(name, result, {inputs.begin(), inputs.size()});
   if (should_record(inputs))
     attach(result, inputs, std::make_shared<LambdaNode<std::decay_t<Backward>>>(name, std::forward<Backward>(backward)));
@@ -55,6 +58,7 @@ Tensor record(const char* name, Tensor result, std::initializer_list<Tensor> inp
 }
 template <class Backward>
 Tensor record(const char* name, Tensor result, const std::vector<Tensor>& inputs, Backward&& backward) {
+  trace_op(name, result, inputs);
   if (is_anomaly_enabled()) check_forward(name, result, inputs);
   if (should_record(inputs))
     attach(result, inputs, std::make_shared<LambdaNode<std::decay_t<Backward>>>(name, std::forward<Backward>(backward)));
