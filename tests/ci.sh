@@ -46,12 +46,16 @@ stage_tests() { ctest_at build native; }
 # The other builds leave the benchmark programs out: their smoke runs time nothing useful there, and
 # building them cost a minute a stage.
 no_benchmarks=-DDESCENT_BUILD_BENCHMARKS=OFF
+# ONNX export (descent::onnx) writes protobuf messages: nothing there depends on the instruction set
+# or is raw memory of ours, so it is built and tested in the tests stage only (and the sanitizers do
+# not see libonnx's and libprotobuf's uninstrumented static registries).
+no_onnx=-DDESCENT_ONNX=OFF
 # The 10^7-node graphs of test_deep_graphs run in the tests stage; elsewhere 10^6 nodes show the same
 # (no SIMD in them, and ASan triples each node's memory).
 fewer_nodes=1000000
-stage_avx2() { DESCENT_DEEP_GRAPH_NODES=$fewer_nodes OPENBLAS_CORETYPE=Haswell ctest_at build-x86-64-v3 x86-64-v3 $no_benchmarks; }
+stage_avx2() { DESCENT_DEEP_GRAPH_NODES=$fewer_nodes OPENBLAS_CORETYPE=Haswell ctest_at build-x86-64-v3 x86-64-v3 $no_benchmarks $no_onnx; }
 # -g1: function names and lines in the valgrind stage's reports, which reuses this tree.
-x86_64_options=(build-x86-64 x86-64 "-DCMAKE_CXX_FLAGS_RELEASE=-O3 -DNDEBUG -g1" $no_benchmarks)
+x86_64_options=(build-x86-64 x86-64 "-DCMAKE_CXX_FLAGS_RELEASE=-O3 -DNDEBUG -g1" $no_benchmarks $no_onnx)
 stage_sse2() {
   DESCENT_DEEP_GRAPH_NODES=$fewer_nodes OPENBLAS_CORETYPE=Prescott ctest_at "${x86_64_options[@]}"
 }
@@ -61,7 +65,7 @@ stage_sanitize() {
   # built whole here and tested, then reused by the fuzz stage: one instrumented library for both.
   # The test programs themselves uninstrumented (DESCENT_SANITIZE_TESTS=OFF): the library and the
   # samples are what the sanitizers check, and that halves the build.
-  bash tests/fuzz/run.sh --configure -DDESCENT_SANITIZE_TESTS=OFF $no_benchmarks
+  bash tests/fuzz/run.sh --configure -DDESCENT_SANITIZE_TESTS=OFF $no_benchmarks $no_onnx
   cmake --build build-fuzz -j$jobs
   # The install consumer is built without sanitizers: it runs in the plain builds only.
   DESCENT_DEEP_GRAPH_NODES=$fewer_nodes \
@@ -71,7 +75,7 @@ stage_sanitize() {
 }
 
 stage_thread() {
-  cmake -S . -B build-tsan "${sanitizer_flags[@]}" -DDESCENT_SANITIZE=thread -DDESCENT_BUILD_SAMPLES=OFF $no_benchmarks
+  cmake -S . -B build-tsan "${sanitizer_flags[@]}" -DDESCENT_SANITIZE=thread -DDESCENT_BUILD_SAMPLES=OFF $no_benchmarks $no_onnx
   cmake --build build-tsan -j$jobs --target test_threads test_parallel
   # OpenBLAS's own worker threads are not instrumented: one BLAS thread per caller, so that what
   # TSan sees is descent's threads only (user threads, and the intra-op pool's).
