@@ -80,8 +80,57 @@ Tensor eye(std::size_t n, std::size_t m, Dtype dtype) {
   return out;
 }
 
-Tensor tensor(const xt::xarray<double>& values, Dtype dtype) {
-  return Tensor(xt::xarray<double>(values)).to(dtype);
+Tensor detail::tensor_from_values(xt::xarray<double> values, Dtype dtype) {
+  return Tensor(std::move(values)).to(dtype);
+}
+
+namespace {
+
+/// The shape of a nested list: each level's items must share one shape.
+Shape nested_shape(const NestedList& list) {
+  if (!list.is_list()) return {};
+  const auto& items = list.items();
+  Shape shape{items.size()};
+  if (items.empty()) return shape;
+  const Shape inner = nested_shape(items[0]);
+  for (std::size_t i = 1; i < items.size(); ++i) {
+    const Shape other = nested_shape(items[i]);
+    DESCENT_CHECK(other == inner, "tensor", "ragged list: item ", i, " has shape ", to_string(other), " but item 0 has ",
+                  to_string(inner));
+  }
+  shape.insert(shape.end(), inner.begin(), inner.end());
+  return shape;
+}
+
+template <class T> void write_nested(const NestedList& list, T*& out) {
+  if (list.is_list()) {
+    for (const NestedList& item : list.items()) write_nested(item, out);
+  } else if constexpr (std::is_same_v<T, std::int64_t>) {
+    *out++ = list.integer();
+  } else if constexpr (std::is_same_v<T, bool>) {
+    *out++ = list.number() != 0;
+  } else {
+    *out++ = static_cast<T>(list.number());
+  }
+}
+
+bool all_integers(const NestedList& list) {
+  if (!list.is_list()) return list.is_integer();
+  return std::all_of(list.items().begin(), list.items().end(), all_integers);
+}
+
+}  // namespace
+
+Tensor tensor(const NestedList& values, Dtype dtype) {
+  // Floating values for an int64 tensor truncate as torch's do, through to()'s checks (NaN, range).
+  if (dtype == Dtype::int64 && !all_integers(values)) return tensor(values, Dtype::float64).to(dtype);
+  Tensor out = empty(nested_shape(values), dtype);
+  detail::dispatch(dtype, [&](auto e) {
+    using T = decltype(e);
+    T* cursor = out.data<T>();
+    write_nested(values, cursor);
+  });
+  return out;
 }
 
 }  // namespace descent

@@ -10,7 +10,7 @@
 
 namespace descent {
 
-template <class T> Tensor::Tensor(xt::xarray<T> values) {
+template <class T> Tensor::Tensor(xt::xarray<T> values) : undefined_reason_(nullptr) {
   auto owner = std::make_shared<xt::xarray<T>>(std::move(values));
   Shape shape(owner->shape().begin(), owner->shape().end());
   Strides strides = contiguous_strides(shape);
@@ -18,7 +18,10 @@ template <class T> Tensor::Tensor(xt::xarray<T> values) {
   impl_ = std::make_shared<TensorImpl>(adopt_storage(std::move(owner)), data, std::move(shape), std::move(strides), dtype_of<T>());
 }
 
-void Tensor::throw_undefined() { throw Error("Tensor: use of an undefined tensor"); }
+void Tensor::throw_undefined() const {
+  if (undefined_reason_) throw Error(std::string("Tensor: use of an undefined tensor: ") + undefined_reason_);
+  throw Error("Tensor: use of an undefined tensor");
+}
 
 std::size_t Tensor::size(std::ptrdiff_t axis) const {
   return shape()[normalize_axis("size", axis, dim(), shape())];
@@ -166,7 +169,19 @@ void Tensor::set_data(const Tensor& source) {
   self.grad.reset();
 }
 
-Tensor Tensor::grad() const { return impl().grad ? Tensor(impl().grad) : Tensor(); }
+Tensor Tensor::grad() const {
+  const TensorImpl& self = impl();
+  if (self.grad) return Tensor(self.grad);
+  if (self.grad_fn)
+    return undefined_because(
+        "grad() of a tensor that is not a leaf: backward() accumulates .grad() only in leaves (tensors "
+        "made with requires_grad_(), such as parameters); use autograd::grad() for a result's gradient");
+  if (!self.requires_grad)
+    return undefined_because("grad() of a tensor that does not require grad: call requires_grad_() on it before "
+                             "the forward pass and backward()");
+  return undefined_because("grad() of a leaf with no gradient yet: backward() has not reached it since it was "
+                           "created or since zero_grad()");
+}
 
 void Tensor::zero_grad() { impl().grad.reset(); }
 

@@ -8,6 +8,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <xtensor/xarray.hpp>
@@ -62,8 +63,15 @@ struct TensorImpl {
 class Tensor {
  public:
   /// An undefined tensor (like a default torch::Tensor): only defined() may be called.
-  Tensor() = default;
-  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+  Tensor() noexcept : undefined_reason_(nullptr) {}
+  /// An undefined tensor whose use is an error that says why it is undefined (`why` must be a
+  /// string literal): grad() of a leaf that has none yet, say.
+  static Tensor undefined_because(const char* why) {
+    Tensor t;
+    t.undefined_reason_ = why;
+    return t;
+  }
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)), undefined_reason_(nullptr) {}
   /// Takes an xtensor array without copying its values (T: float, double, std::int64_t, bool).
   template <class T> explicit Tensor(xt::xarray<T> values);
 
@@ -160,7 +168,8 @@ class Tensor {
   bool requires_grad() const { return impl().requires_grad; }
   /// Marks a leaf as a parameter to differentiate (floating dtypes only). Returns *this.
   Tensor& requires_grad_(bool enabled = true);
-  /// The gradient accumulated by backward() (undefined until then).
+  /// The gradient accumulated by backward(). Undefined until then, and always for a tensor that is
+  /// not a leaf: using that undefined tensor is an error that says which case it is.
   Tensor grad() const;
   /// Forgets the accumulated gradient (PyTorch's set_to_none=True).
   void zero_grad();
@@ -189,8 +198,11 @@ class Tensor {
   bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
 
  private:
-  [[noreturn]] static void throw_undefined();
+  [[noreturn]] void throw_undefined() const;
   std::shared_ptr<TensorImpl> impl_;
+  // Set by every constructor: a default member initializer would be needed before the class ends,
+  // for the Tensor() default arguments above.
+  const char* undefined_reason_;  ///< why an undefined tensor is undefined, when known
 };
 
 /// NumPy-style printing: tensor([[1., 2.], [3., 4.]], dtype=float32).
@@ -212,8 +224,42 @@ Tensor arange(double start, double end, double step = 1, Dtype dtype = float32);
 /// Identity matrix n×n or n×m.
 Tensor eye(std::size_t n, Dtype dtype = float32);
 Tensor eye(std::size_t n, std::size_t m, Dtype dtype = float32);
-/// From (nested) lists of numbers: tensor({{1, 2}, {3, 4}}), tensor(3.5), tensor({1, 2}, float64).
-Tensor tensor(const xt::xarray<double>& values, Dtype dtype = float32);
+/// A number or a braced list of NestedLists, as torch::tensor takes them: each level of braces is
+/// one axis, so {{1.0}, {2.0}, {3.0}} is a column (3, 1) and {} is (0,). Integers are kept exactly
+/// (an int64 tensor of 2^62 + 1 holds 2^62 + 1).
+class NestedList {
+ public:
+  NestedList(double value) : number_(value), integer_(false) {}
+  template <class I>
+    requires(std::is_integral_v<I> && !std::is_same_v<I, bool>)
+  NestedList(I value) : integer_value_(static_cast<std::int64_t>(value)), number_(double(value)) {}
+  NestedList(bool value) : integer_value_(value), number_(value) {}
+  NestedList(std::initializer_list<NestedList> items) : items_(items), list_(true) {}
+
+  bool is_list() const { return list_; }
+  const std::vector<NestedList>& items() const { return items_; }
+  double number() const { return number_; }
+  bool is_integer() const { return integer_; }
+  std::int64_t integer() const { return integer_value_; }
+
+ private:
+  std::vector<NestedList> items_;
+  std::int64_t integer_value_ = 0;
+  double number_ = 0;
+  bool integer_ = true;
+  bool list_ = false;
+};
+/// From a number or (nested) braced lists of numbers: tensor({{1, 2}, {3, 4}}), tensor(3.5),
+/// tensor({1, 2}, float64), tensor({{1.0}, {2.0}}) (a column), tensor({3, 1, 2}, int64). Lists of
+/// one level must all have the same length ("tensor: ragged list ..." otherwise).
+Tensor tensor(const NestedList& values, Dtype dtype = float32);
+namespace detail {
+Tensor tensor_from_values(xt::xarray<double> values, Dtype dtype);
+}
+/// A copy of an xtensor array or expression's values, converted to `dtype`.
+template <class E> Tensor tensor(const xt::xexpression<E>& values, Dtype dtype = float32) {
+  return detail::tensor_from_values(xt::xarray<double>(values), dtype);
+}
 /// A copy of `numel(shape)` values read from a raw buffer.
 template <class T> Tensor from_buffer(const T* values, const Shape& shape);
 /// Wraps a raw buffer without copying; `owner` (may be empty) is kept alive with the tensor.

@@ -259,30 +259,36 @@ inline Tensor ternary_values(const char* op, const Tensor& a, const Tensor& b, c
   return nary_values<3>(op, {a, b, c}, kernel);
 }
 
-/// Boolean out = compare(a, b) over the broadcast shape, for a and b of one dtype (any dtype);
-/// `compare` is a transparent functor (std::less<> ...). Plain loops: xtensor writing bools is
-/// ~2x slower, and ~10x with broadcasting.
-template <class Compare>
-inline Tensor compare_values(const char* op, const Tensor& a, const Tensor& b, Compare compare) {
+/// out (of element type Out) = f(a, b) over the broadcast shape by plain loops, for a and b of one
+/// dtype (any): comparisons (bool out) and integer arithmetic. xtensor writing bools is ~2x slower,
+/// and ~10x with broadcasting.
+template <class Out, class F> inline Tensor loop_values(const char* op, const Tensor& a, const Tensor& b, F f) {
   detail::check_same_dtype(op, a, b);
   const Shape shape = broadcast_shapes(op, a.shape(), b.shape());
   const Tensor ca = detail::contiguous_values(a), cb = detail::contiguous_values(b);
-  Tensor out = empty(shape, Dtype::boolean);
-  bool* o = out.data<bool>();
+  Tensor out = empty(shape, dtype_of<Out>());
+  Out* o = out.data<Out>();
   detail::dispatch(a.dtype(), [&](auto e) {
     using T = decltype(e);
     const T *pa = ca.data<T>(), *pb = cb.data<T>();
     for_each_broadcast_run<2>(shape, {&ca, &cb}, [&](std::size_t start, std::size_t n, const auto& offset,
                                                      const auto& step) {
       const T *x = pa + offset[0], *y = pb + offset[1];
-      bool* r = o + start;
+      Out* r = o + start;
       if (step[0] == 1 && step[1] == 1)
-        for (std::size_t i = 0; i < n; ++i) r[i] = compare(x[i], y[i]);
+        for (std::size_t i = 0; i < n; ++i) r[i] = static_cast<Out>(f(x[i], y[i]));
       else
-        for (std::size_t i = 0; i < n; ++i) r[i] = compare(x[i * step[0]], y[i * step[1]]);
+        for (std::size_t i = 0; i < n; ++i) r[i] = static_cast<Out>(f(x[i * step[0]], y[i * step[1]]));
     });
   });
   return out;
+}
+
+/// Boolean out = compare(a, b) over the broadcast shape, for a and b of one dtype (any dtype);
+/// `compare` is a transparent functor (std::less<> ...).
+template <class Compare>
+inline Tensor compare_values(const char* op, const Tensor& a, const Tensor& b, Compare compare) {
+  return loop_values<bool>(op, a, b, compare);
 }
 
 /// Boolean out = compare(a, value). The scalar takes a floating tensor's dtype (as in PyTorch);

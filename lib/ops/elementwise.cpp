@@ -4,9 +4,11 @@
 #include "descent/ops/elementwise.hpp"
 
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <type_traits>
+#include <utility>
 
 #include "descent/autograd/function.hpp"
 #include "descent/autograd/saved_tensor.hpp"
@@ -19,19 +21,68 @@ using Grads = std::vector<Tensor>;
 
 Tensor detail::scalar_like(const Tensor& like, double value) { return full({}, value, like.dtype()); }
 
+namespace {
+
+bool is_integral(Dtype dtype) { return dtype == Dtype::int64 || dtype == Dtype::boolean; }
+
+/// PyTorch's type promotion across categories: with a floating operand an int64 or bool one takes
+/// its dtype, and bool with int64 is int64. float32 with float64 stays an error (check_same_dtype):
+/// descent never widens a model's dtype silently.
+std::pair<Tensor, Tensor> promote(const Tensor& a, const Tensor& b) {
+  const Dtype x = a.dtype(), y = b.dtype();
+  if (x == y || (is_floating(x) && is_floating(y))) return {a, b};
+  const Dtype common = is_floating(x) ? x : is_floating(y) ? y : Dtype::int64;
+  return {a.to(common), b.to(common)};
+}
+
+/// The scalar operand of `t op value`, as PyTorch types it: the tensor's dtype, except that an
+/// int64 or bool tensor with a non-integral value gives float32, and a bool one with an integer
+/// gives int64 (so labels + 1 stays int64, and counts * 0.5 is float32).
+Tensor scalar_operand(const Tensor& t, double value) {
+  if (!is_integral(t.dtype())) return detail::scalar_like(t, value);
+  if (std::trunc(value) != value) return full({}, value, Dtype::float32);
+  return full({}, value, Dtype::int64);
+}
+
+/// a op b for int64 a and b, wrapping on overflow as PyTorch's (two's complement, through uint64:
+/// signed overflow is undefined in C++). Never recorded: integers carry no gradient.
+template <class Op> Tensor integer_arithmetic(const char* op, const Tensor& a, const Tensor& b, Op f) {
+  return kernels::loop_values<std::int64_t>(op, a, b, [f](auto x, auto y) {
+    return static_cast<std::int64_t>(f(static_cast<std::uint64_t>(x), static_cast<std::uint64_t>(y)));
+  });
+}
+
+}  // namespace
+
 Tensor add(const Tensor& a, const Tensor& b) {
+  if (a.dtype() != b.dtype()) {
+    const auto [pa, pb] = promote(a, b);
+    if (pa.dtype() == pb.dtype()) return add(pa, pb);
+  }
+  if (a.dtype() == Dtype::int64 && b.dtype() == Dtype::int64) return integer_arithmetic("add", a, b, std::plus<>{});
   Tensor out = kernels::binary_values("add", a, b, [](auto&& x, auto&& y) { return x + y; });
   // d(a+b)/da = 1, d(a+b)/db = 1
   return record("add", out, {a, b}, [](const Tensor& g) { return Grads{g, g}; });
 }
 
 Tensor sub(const Tensor& a, const Tensor& b) {
+  if (a.dtype() != b.dtype()) {
+    const auto [pa, pb] = promote(a, b);
+    if (pa.dtype() == pb.dtype()) return sub(pa, pb);
+  }
+  if (a.dtype() == Dtype::int64 && b.dtype() == Dtype::int64) return integer_arithmetic("sub", a, b, std::minus<>{});
   Tensor out = kernels::binary_values("sub", a, b, [](auto&& x, auto&& y) { return x - y; });
   // d(a-b)/da = 1, d(a-b)/db = -1
   return record("sub", out, {a, b}, [](const Tensor& g) { return Grads{g, -g}; });
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
+  if (a.dtype() != b.dtype()) {
+    const auto [pa, pb] = promote(a, b);
+    if (pa.dtype() == pb.dtype()) return mul(pa, pb);
+  }
+  if (a.dtype() == Dtype::int64 && b.dtype() == Dtype::int64)
+    return integer_arithmetic("mul", a, b, std::multiplies<>{});
   Tensor out = kernels::binary_values("mul", a, b, [](auto&& x, auto&& y) { return x * y; });
   // d(a*b)/da = b, d(a*b)/db = a
   return record("mul", out, {a, b}, [sa = SavedTensor(a), sb = SavedTensor(b), da = a.requires_grad(),
@@ -41,6 +92,12 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor div(const Tensor& a, const Tensor& b) {
+  // True division, as torch.div: integers divide as float32 (PyTorch's default dtype).
+  if (is_integral(a.dtype()) && is_integral(b.dtype())) return div(a.to(Dtype::float32), b.to(Dtype::float32));
+  if (a.dtype() != b.dtype()) {
+    const auto [pa, pb] = promote(a, b);
+    if (pa.dtype() == pb.dtype()) return div(pa, pb);
+  }
   Tensor out = kernels::binary_values("div", a, b, [](auto&& x, auto&& y) { return x / y; });
   // d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
   return record("div", out, {a, b}, [sa = SavedTensor(a), sb = SavedTensor(b), da = a.requires_grad(),
@@ -51,23 +108,24 @@ Tensor div(const Tensor& a, const Tensor& b) {
 }
 
 Tensor neg(const Tensor& x) {
+  if (x.dtype() == Dtype::int64) return integer_arithmetic("neg", full({}, 0, Dtype::int64), x, std::minus<>{});
   Tensor out = kernels::unary_values("neg", x, [](auto&& v) { return -v; });
   // d(-x)/dx = -1
   return record("neg", out, {x}, [](const Tensor& g) { return Grads{-g}; });
 }
 
 Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-Tensor operator+(const Tensor& a, double b) { return add(a, detail::scalar_like(a, b)); }
-Tensor operator+(double a, const Tensor& b) { return add(detail::scalar_like(b, a), b); }
+Tensor operator+(const Tensor& a, double b) { return add(a, scalar_operand(a, b)); }
+Tensor operator+(double a, const Tensor& b) { return add(scalar_operand(b, a), b); }
 Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-Tensor operator-(const Tensor& a, double b) { return sub(a, detail::scalar_like(a, b)); }
-Tensor operator-(double a, const Tensor& b) { return sub(detail::scalar_like(b, a), b); }
+Tensor operator-(const Tensor& a, double b) { return sub(a, scalar_operand(a, b)); }
+Tensor operator-(double a, const Tensor& b) { return sub(scalar_operand(b, a), b); }
 Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-Tensor operator*(const Tensor& a, double b) { return mul(a, detail::scalar_like(a, b)); }
-Tensor operator*(double a, const Tensor& b) { return mul(detail::scalar_like(b, a), b); }
+Tensor operator*(const Tensor& a, double b) { return mul(a, scalar_operand(a, b)); }
+Tensor operator*(double a, const Tensor& b) { return mul(scalar_operand(b, a), b); }
 Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-Tensor operator/(const Tensor& a, double b) { return div(a, detail::scalar_like(a, b)); }
-Tensor operator/(double a, const Tensor& b) { return div(detail::scalar_like(b, a), b); }
+Tensor operator/(const Tensor& a, double b) { return div(a, scalar_operand(a, b)); }
+Tensor operator/(double a, const Tensor& b) { return div(scalar_operand(b, a), b); }
 Tensor operator-(const Tensor& x) { return neg(x); }
 
 // --- selection -----------------------------------------------------------------------------
@@ -126,22 +184,28 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
 // --- comparisons: boolean results, not differentiable (never recorded) ----------------------
 
 Tensor eq(const Tensor& a, const Tensor& b) {
-  return kernels::compare_values("eq", a, b, std::equal_to<>{});
+  const auto [pa, pb] = promote(a, b);
+  return kernels::compare_values("eq", pa, pb, std::equal_to<>{});
 }
 Tensor ne(const Tensor& a, const Tensor& b) {
-  return kernels::compare_values("ne", a, b, std::not_equal_to<>{});
+  const auto [pa, pb] = promote(a, b);
+  return kernels::compare_values("ne", pa, pb, std::not_equal_to<>{});
 }
 Tensor lt(const Tensor& a, const Tensor& b) {
-  return kernels::compare_values("lt", a, b, std::less<>{});
+  const auto [pa, pb] = promote(a, b);
+  return kernels::compare_values("lt", pa, pb, std::less<>{});
 }
 Tensor le(const Tensor& a, const Tensor& b) {
-  return kernels::compare_values("le", a, b, std::less_equal<>{});
+  const auto [pa, pb] = promote(a, b);
+  return kernels::compare_values("le", pa, pb, std::less_equal<>{});
 }
 Tensor gt(const Tensor& a, const Tensor& b) {
-  return kernels::compare_values("gt", a, b, std::greater<>{});
+  const auto [pa, pb] = promote(a, b);
+  return kernels::compare_values("gt", pa, pb, std::greater<>{});
 }
 Tensor ge(const Tensor& a, const Tensor& b) {
-  return kernels::compare_values("ge", a, b, std::greater_equal<>{});
+  const auto [pa, pb] = promote(a, b);
+  return kernels::compare_values("ge", pa, pb, std::greater_equal<>{});
 }
 
 Tensor eq(const Tensor& a, double b) {
