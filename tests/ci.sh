@@ -2,7 +2,8 @@
 # Every check CI runs, in this order; name stages to run only those: bash tests/ci.sh sanitize fuzz
 #   tests     Release build with -Werror; the whole CTest suite (unit tests, samples, benchmark
 #             smoke runs, install + consumer)
-#   avx2      the same (less the benchmark programs) at -DDESCENT_ARCH=x86-64-v3 (AVX2, FMA), OpenBLAS
+#   avx2      the same (less the benchmark programs and the tests that cannot depend on the
+#             instruction set) at -DDESCENT_ARCH=x86-64-v3 (AVX2, FMA), OpenBLAS
 #             on its Haswell kernels
 #   sse2      the same at -DDESCENT_ARCH=x86-64 (SSE2), OpenBLAS on its Prescott (SSE3) kernels: a CPU
 #             runs code built for a lower level, so this machine checks every level up to its own
@@ -53,9 +54,12 @@ no_onnx=-DDESCENT_ONNX=OFF
 # The 10^7-node graphs of test_deep_graphs run in the tests stage; elsewhere 10^6 nodes show the same
 # (no SIMD in them, and ASan triples each node's memory).
 fewer_nodes=1000000
-stage_avx2() { DESCENT_DEEP_GRAPH_NODES=$fewer_nodes OPENBLAS_CORETYPE=Haswell ctest_at build-x86-64-v3 x86-64-v3 $no_benchmarks $no_onnx; }
+# The avx2 and sse2 stages leave out the tests that cannot depend on the instruction set (file
+# readers and writers, printing, install: DESCENT_ISA_INDEPENDENT_TESTS in CMakeLists.txt).
+isa_tests_only=-DDESCENT_ISA_INDEPENDENT_TESTS=OFF
+stage_avx2() { DESCENT_DEEP_GRAPH_NODES=$fewer_nodes OPENBLAS_CORETYPE=Haswell ctest_at build-x86-64-v3 x86-64-v3 $no_benchmarks $no_onnx $isa_tests_only; }
 # -g1: function names and lines in the valgrind stage's reports, which reuses this tree.
-x86_64_options=(build-x86-64 x86-64 "-DCMAKE_CXX_FLAGS_RELEASE=-O3 -DNDEBUG -g1" $no_benchmarks $no_onnx)
+x86_64_options=(build-x86-64 x86-64 "-DCMAKE_CXX_FLAGS_RELEASE=-O3 -DNDEBUG -g1" $no_benchmarks $no_onnx $isa_tests_only)
 stage_sse2() {
   DESCENT_DEEP_GRAPH_NODES=$fewer_nodes OPENBLAS_CORETYPE=Prescott ctest_at "${x86_64_options[@]}"
 }
