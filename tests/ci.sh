@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every check CI runs, in this order; name stages to run only those: bash tests/ci.sh sanitize fuzz
 #   tests     Release build with -Werror; the whole CTest suite (unit tests, samples, benchmark
-#             smoke runs, install + consumer)
+#             smoke runs, install + consumer, ONNX export checked by onnxruntime from npm)
 #   avx2      the same (less the benchmark programs and the tests that cannot depend on the
 #             instruction set) at -DDESCENT_ARCH=x86-64-v3 (AVX2, FMA), OpenBLAS
 #             on its Haswell kernels
@@ -43,7 +43,14 @@ ctest_at() {
   ctest --test-dir "$1" --output-on-failure -j$jobs
 }
 
-stage_tests() { ctest_at build native; }
+# onnxruntime (npm's onnxruntime-node, test-only: tests/onnx/package-lock.json) for the
+# onnxruntime_outputs test, where npm is; that test says it is skipped where the package is not.
+install_onnxruntime() {
+  command -v npm > /dev/null || { echo "ci: no npm: onnxruntime_outputs will be skipped"; return 0; }
+  (cd tests/onnx && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error) ||
+    echo "ci: onnxruntime-node could not be installed: onnxruntime_outputs will be skipped"
+}
+stage_tests() { install_onnxruntime; ctest_at build native; }
 # The other builds leave the benchmark programs out: their smoke runs time nothing useful there, and
 # building them cost a minute a stage.
 no_benchmarks=-DDESCENT_BUILD_BENCHMARKS=OFF
