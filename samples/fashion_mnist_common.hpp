@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "command_line.hpp"
+#include "onnx_export.hpp"
 #include "descent/descent.hpp"
 #include "descent/plot/plot.hpp"
 #ifdef DESCENT_HAS_MPI
@@ -35,6 +36,7 @@ struct Settings {
   std::size_t limit = 0;  // 0: every image
   fs::path plot;          // an SVG file for the curves
   fs::path save, load;    // model checkpoints (.npz)
+  fs::path export_onnx;   // the trained model as ONNX
   bool distributed = false;  // --distributed: one replica per MPI rank (also when mpirun started us)
 };
 
@@ -49,6 +51,7 @@ inline Settings parse(int argc, char** argv, const char* program, const std::str
         else if (flag == "--plot") s.plot = value.text;
         else if (flag == "--save") s.save = value.text;
         else if (flag == "--load") s.load = value.text;
+        else if (flag == "--export") s.export_onnx = value.text;
         else if (flag == "--epochs") s.epochs = static_cast<int>(value.integer(0));
         else if (flag == "--batch-size") s.batch_size = static_cast<std::size_t>(value.integer(1));
         else if (flag == "--limit") s.limit = static_cast<std::size_t>(value.integer(1));
@@ -60,6 +63,7 @@ inline Settings parse(int argc, char** argv, const char* program, const std::str
         else s.dropout = value.number(false);  // --dropout
       },
       [&](const std::string&) { s.distributed = true; });  // --distributed
+  samples::check_can_export(s.export_onnx);
   return s;
 }
 
@@ -213,6 +217,7 @@ inline void run_training(nn::Module& model, nn::Module& net, optim::Optimizer& o
     plot::curves({{"train loss", train_losses}, {"train accuracy", train_accuracies}, {"test accuracy", test_accuracies}},
                  title, s.plot);
   if (!s.save.empty()) io::save(net, s.save);
+  if (!s.export_onnx.empty()) samples::export_onnx(net, {narrow(test_x, 0, 0, std::min<std::size_t>(2, test_x.size(0)))}, s.export_onnx);
   const double total = std::chrono::duration<double>(clock::now() - start).count();
   std::printf("test_accuracy=%.4f epochs=%d seconds=%.2f\n", test_acc, s.epochs, total);
 }

@@ -8,7 +8,7 @@
 //
 //   cnn_fashion_mnist [--data-dir DIR] [--epochs N] [--batch-size N] [--lr X] [--momentum X]
 //                     [--weight-decay X] [--dropout P] [--crop-padding N] [--seed N] [--limit N] [--plot FILE.svg]
-//                     [--save FILE.npz] [--load FILE.npz] [--distributed]
+//                     [--save FILE.npz] [--load FILE.npz] [--export FILE.onnx] [--distributed]
 //
 // The data is read from /usr/share/datasets/fashion-mnist/ (Debian's dataset-fashion-mnist), the
 // four IDX files as gzip or plain. Prints one line per epoch; the last line is machine-readable:
@@ -33,7 +33,7 @@ int main(int argc, char** argv) try {
   const Settings s = parse(argc, argv, program,
                            "[--data-dir DIR] [--epochs N] [--batch-size N] [--lr X] [--momentum X] "
                            "[--weight-decay X] [--dropout P] [--crop-padding N] [--seed N] [--limit N] [--plot FILE.svg] "
-                           "[--save FILE.npz] [--load FILE.npz] [--distributed]",
+                           "[--save FILE.npz] [--load FILE.npz] [--export FILE.onnx] [--distributed]",
                            defaults);
   const Processes processes(program, s.distributed);
   auto [train_x, train_y] = load(program, s.data_dir, "train", s.limit, {1, 28, 28});

@@ -2,7 +2,7 @@
 // the learning rate annealed along a cosine over the epochs (CosineAnnealingLR).
 //
 //   fashion_mnist [--data-dir DIR] [--epochs N] [--batch-size N] [--lr X] [--momentum X] [--seed N]
-//                 [--limit N] [--plot FILE.svg] [--distributed]
+//                 [--limit N] [--plot FILE.svg] [--export FILE.onnx] [--distributed]
 //
 // The data is read from /usr/share/datasets/fashion-mnist/ (Debian's dataset-fashion-mnist), the
 // four IDX files as gzip or plain. Prints one line per epoch; the last line is machine-readable:
@@ -19,7 +19,7 @@ using namespace fashion_mnist;
 int main(int argc, char** argv) try {
   const Settings s = parse(argc, argv, "fashion_mnist",
                            "[--data-dir DIR] [--epochs N] [--batch-size N] [--lr X] [--momentum X] [--seed N] "
-                           "[--limit N] [--plot FILE.svg] [--distributed]",
+                           "[--limit N] [--plot FILE.svg] [--export FILE.onnx] [--distributed]",
                            {});
   const Processes processes("fashion_mnist", s.distributed);
   auto [train_x, train_y] = load("fashion_mnist", s.data_dir, "train", s.limit, {784});
