@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "command_line.hpp"
+#include "onnx_export.hpp"
 #include "descent/descent.hpp"
 
 namespace chars {
@@ -37,12 +38,14 @@ struct Settings {
   double temperature = 0.8;
   std::size_t top_k = 20;
   fs::path save, load;      // model checkpoints (.npz; the vocabulary beside it, FILE.vocab)
+  fs::path export_onnx;     // the trained model as ONNX (token ids (batch, context) -> logits)
 };
 
 /// The usage line the character samples share.
 inline const std::string flags =
     "[--data-dir DIR] [--epochs N] [--steps N] [--batch-size N] [--lr X] [--seed N] [--limit N] [--val-chars N] "
-    "[--prompt TEXT] [--generate N] [--temperature X] [--top-k N] [--save FILE.npz] [--load FILE.npz]";
+    "[--prompt TEXT] [--generate N] [--temperature X] [--top-k N] [--save FILE.npz] [--load FILE.npz] "
+    "[--export FILE.onnx]";
 
 /// The settings from the command line; a wrong flag or value is a usage error.
 inline Settings parse(int argc, char** argv, const char* program) {
@@ -53,6 +56,7 @@ inline Settings parse(int argc, char** argv, const char* program) {
         if (flag == "--data-dir") s.data_dir = value.text;
         else if (flag == "--save") s.save = value.text;
         else if (flag == "--load") s.load = value.text;
+        else if (flag == "--export") s.export_onnx = value.text;
         else if (flag == "--prompt") s.prompt = value.text;
         else if (flag == "--epochs") s.epochs = static_cast<int>(value.integer(0));
         else if (flag == "--steps") s.steps = static_cast<std::size_t>(value.integer(1));
@@ -67,6 +71,7 @@ inline Settings parse(int argc, char** argv, const char* program) {
       },
       [](const std::string&) {});
   if (s.prompt.empty()) samples::usage(program, flags, "--prompt must not be empty");
+  samples::check_can_export(s.export_onnx);
   return s;
 }
 
@@ -218,6 +223,7 @@ class Run {
       vocab.save(vocabulary_path(s_.save));
       std::printf("saved %s and %s\n", s_.save.c_str(), vocabulary_path(s_.save).c_str());
     }
+    if (!s_.export_onnx.empty()) samples::export_onnx(model, {zeros({2, s_.context}, int64)}, s_.export_onnx);
     std::printf("val_bpc=%.4f unigram_bpc=%.4f seconds=%.1f\n", val, unigram, seconds());
     return 0;
   }

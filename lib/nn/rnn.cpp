@@ -4,6 +4,7 @@
 #include <initializer_list>
 #include <sstream>
 
+#include "descent/autograd/trace.hpp"
 #include "descent/ops/activation.hpp"
 #include "descent/ops/elementwise.hpp"
 #include "descent/ops/linalg.hpp"
@@ -16,6 +17,16 @@ namespace {
 
 std::size_t gates_of(RecurrentMode mode) {
   return mode == RecurrentMode::lstm ? 4 : mode == RecurrentMode::gru ? 3 : 1;
+}
+
+/// The mode's name in a trace (the ONNX exporter maps it to LSTM, GRU or RNN).
+const char* mode_name(RecurrentMode mode) {
+  switch (mode) {
+    case RecurrentMode::lstm: return "lstm";
+    case RecurrentMode::gru: return "gru";
+    case RecurrentMode::rnn_relu: return "rnn_relu";
+    default: return "rnn_tanh";
+  }
 }
 
 /// Row k of the leading axis, without it.
@@ -121,8 +132,12 @@ std::tuple<Tensor, Tensor, Tensor> RecurrentBase::run(const Tensor& input, const
       // Every step's input projection in one GEMM, bias folded in; then the recurrence as one op.
       const Tensor xp = reshape(linear(flat, weight_ih(l, d), bias_ih(l, d)),
                                 {static_cast<std::ptrdiff_t>(T), static_cast<std::ptrdiff_t>(B), static_cast<std::ptrdiff_t>(GH)});
-      const Tensor r = recurrent_layer(mode_, xp, row(h, k), lstm ? row(c, k) : Tensor(), weight_hh(l, d),
-                                       bias_hh(l, d), d == 1);
+      const Tensor h0 = row(h, k), c0 = lstm ? row(c, k) : Tensor();
+      // Traced as one layer (ONNX's LSTM / GRU / RNN op), its input projection included.
+      const Tensor r = autograd::traced(
+          "rnn_layer", recurrent_layer(mode_, xp, h0, c0, weight_hh(l, d), bias_hh(l, d), d == 1),
+          {x, weight_ih(l, d), bias_ih(l, d), h0, c0, weight_hh(l, d), bias_hh(l, d)},
+          [&] { return autograd::TraceAttributes{{"mode", mode_name(mode_)}, {"reverse", std::int64_t(d == 1)}}; });
       outs.push_back(lstm ? narrow(r, 0, 0, T) : r);
       h_n.push_back(row(r, d == 1 ? 0 : T - 1));
       if (lstm) c_n.push_back(row(r, T));

@@ -80,6 +80,20 @@ void set_attribute(::onnx::NodeProto& node, const char* name, const std::vector<
   for (auto v : values) a.add_ints(v);
 }
 
+void set_attribute(::onnx::NodeProto& node, const char* name, const std::string& value) {
+  ::onnx::AttributeProto& a = *node.add_attribute();
+  a.set_name(name);
+  a.set_type(::onnx::AttributeProto::STRING);
+  a.set_s(value);
+}
+
+void set_attribute(::onnx::NodeProto& node, const char* name, const std::vector<std::string>& values) {
+  ::onnx::AttributeProto& a = *node.add_attribute();
+  a.set_name(name);
+  a.set_type(::onnx::AttributeProto::STRINGS);
+  for (const auto& v : values) a.add_strings(v);
+}
+
 std::string OpContext::tensor_name(const char* key) const {
   const auto it = op.tensors.find(key);
   return it == op.tensors.end() || it->second < 0 ? std::string() : builder->value_names[std::size_t(it->second)];

@@ -74,5 +74,7 @@ bool has_mapping(const std::string& op);
 void set_attribute(::onnx::NodeProto& node, const char* name, std::int64_t value);
 void set_attribute(::onnx::NodeProto& node, const char* name, double value);
 void set_attribute(::onnx::NodeProto& node, const char* name, const std::vector<std::int64_t>& values);
+void set_attribute(::onnx::NodeProto& node, const char* name, const std::string& value);
+void set_attribute(::onnx::NodeProto& node, const char* name, const std::vector<std::string>& values);
 
 }  // namespace descent::onnx::detail

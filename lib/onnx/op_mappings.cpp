@@ -3,11 +3,15 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <numbers>
 #include <string_view>
 #include <unordered_map>
 
 #include "descent/error.hpp"
+#include "descent/ops/elementwise.hpp"
+#include "descent/ops/indexing.hpp"
+#include "descent/ops/reduce.hpp"
 #include "graph_builder.hpp"
 
 namespace descent::onnx::detail {
@@ -293,6 +297,107 @@ void embedding(OpContext& c) {
   set_attribute(b(c).node("Gather", {c.names[0], c.tensor_name("indices")}, {c.output_name}), "axis", std::int64_t(0));
 }
 
+/// scaled_dot_product_attention as its math: Softmax(scale · Q·Kᵀ + mask)·V, with a float mask
+/// added, a bool one (true: attend) as Where(mask, scores, -inf), and is_causal as a constant
+/// additive mask of the traced (L, S) (-inf above the diagonal), so the sequence lengths are fixed.
+void attention(OpContext& c) {
+  DESCENT_CHECK(c.op.get<double>("dropout_p", 0.0) == 0, kOp,
+                "scaled_dot_product_attention with dropout_p > 0 is not exported (", c.shapes(), ")");
+  const Tensor &q = c.inputs[0], &k = c.inputs[1];
+  const Dtype dtype = q.dtype();
+  const std::int64_t r = rank(k);
+  Ints perm(static_cast<std::size_t>(r));
+  for (std::int64_t i = 0; i < r; ++i) perm[std::size_t(i)] = i;
+  std::swap(perm[std::size_t(r - 1)], perm[std::size_t(r - 2)]);
+  auto next = [&](const char* op_type, std::vector<std::string> inputs) -> std::pair<std::string, ::onnx::NodeProto*> {
+    const std::string out = b(c).fresh("attention");
+    return {out, &b(c).node(op_type, inputs, {out})};
+  };
+  auto [kt, transpose_k] = next("Transpose", {c.names[1]});
+  set_attribute(*transpose_k, "perm", perm);
+  const std::string scores = next("MatMul", {c.names[0], kt}).first;
+  std::string logits = next("Mul", {scores, b(c).scalar(c.op.get<double>("scale", 1.0), dtype)}).first;
+  const double neg_inf = -std::numeric_limits<double>::infinity();
+  if (c.op.get<std::int64_t>("is_causal", 0) != 0) {
+    const std::size_t L = q.size(-2), S = k.size(-2);
+    const Tensor causal = where(triu(ones({L, S}, boolean), 1), full({}, neg_inf, dtype), full({}, 0.0, dtype));
+    logits = next("Add", {logits, b(c).constant(causal, "causal_mask")}).first;
+  } else if (c.names.size() > 3 && !c.names[3].empty()) {
+    if (c.inputs[3].dtype() == Dtype::boolean)
+      logits = next("Where", {c.names[3], logits, b(c).scalar(neg_inf, dtype)}).first;
+    else
+      logits = next("Add", {logits, c.names[3]}).first;
+  }
+  auto [probs, softmax_node] = next("Softmax", {logits});
+  set_attribute(*softmax_node, "axis", std::int64_t(-1));
+  b(c).node("MatMul", {probs, c.names[2]}, {c.output_name});
+}
+
+/// One direction of one recurrent layer (nn::LSTM / GRU / RNN, traced as "rnn_layer": inputs x
+/// (T, B, in), w_ih, b_ih, h0, c0, w_hh, b_hh; result the hidden states (T, B, H), and for LSTM c_n
+/// after them, (T + 1, B, H)) as ONNX's LSTM / GRU / RNN op. The weights stay the state_dict's
+/// initializers and are rearranged in the graph to ONNX's gate order: PyTorch's LSTM i, f, g, o is
+/// ONNX's i, o, f, c; its GRU r, z, n is ONNX's z, r, h (linear_before_reset = 1 is PyTorch's GRU).
+void rnn_layer(OpContext& c) {
+  const std::string mode = c.op.get<std::string>("mode", "");
+  const bool lstm = mode == "lstm", gru = mode == "gru";
+  const Ints order = lstm ? Ints{0, 3, 1, 2} : gru ? Ints{1, 0, 2} : Ints{0};
+  const Tensor& w_hh = c.inputs[5];
+  const auto H = static_cast<std::int64_t>(w_hh.size(1));
+  auto fresh_node = [&](const char* op_type, std::vector<std::string> inputs, std::size_t outputs = 1) {
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < outputs; ++i) names.push_back(b(c).fresh("rnn"));
+    return std::pair{names, &b(c).node(op_type, inputs, names)};
+  };
+  // `name`'s gate blocks (of H rows each) in ONNX's order.
+  auto gate_order = [&](const std::string& name) {
+    if (order.size() == 1) return name;
+    auto [pieces, split] = fresh_node("Split", {name, b(c).ints(Ints(order.size(), H), "split")}, order.size());
+    set_attribute(*split, "axis", std::int64_t(0));
+    std::vector<std::string> ordered;
+    for (auto k : order) ordered.push_back(pieces[std::size_t(k)]);
+    auto [joined, concat] = fresh_node("Concat", ordered);
+    set_attribute(*concat, "axis", std::int64_t(0));
+    return joined[0];
+  };
+  auto with_direction_axis = [&](const std::string& name) {
+    return fresh_node("Unsqueeze", {name, b(c).ints({0}, "axes")}).first[0];
+  };
+  const bool has_bias = c.names.size() > 6 && !c.names[2].empty() && !c.names[6].empty();
+  std::string bias;
+  if (has_bias) {
+    auto [both, concat] = fresh_node("Concat", {gate_order(c.names[2]), gate_order(c.names[6])});
+    set_attribute(*concat, "axis", std::int64_t(0));
+    bias = with_direction_axis(both[0]);
+  }
+  // A state the forward made as zeros (none given) is ONNX's default: left out, so the batch stays free.
+  auto state = [&](std::size_t i) -> std::string {
+    if (i >= c.names.size() || c.names[i].empty()) return "";
+    const Tensor& s = c.inputs[i];
+    if (!c.batched[i] && s.numel() > 0 && max(abs(s.detach())).item() == 0) return "";
+    return with_direction_axis(c.names[i]);
+  };
+  std::vector<std::string> inputs{c.names[0], with_direction_axis(gate_order(c.names[1])),
+                                  with_direction_axis(gate_order(c.names[5])), bias, "", state(3)};
+  if (lstm) inputs.push_back(state(4));
+  while (!inputs.empty() && inputs.back().empty()) inputs.pop_back();
+  const std::string y = b(c).fresh("rnn_y"), y_c = lstm ? b(c).fresh("rnn_c") : "";
+  std::vector<std::string> outputs{y};
+  if (lstm) outputs = {y, "", y_c};
+  auto& node = b(c).node(lstm ? "LSTM" : gru ? "GRU" : "RNN", inputs, outputs);
+  set_attribute(node, "hidden_size", H);
+  set_attribute(node, "direction", std::string(c.op.get<std::int64_t>("reverse", 0) ? "reverse" : "forward"));
+  if (gru) set_attribute(node, "linear_before_reset", std::int64_t(1));
+  if (mode == "rnn_relu") set_attribute(node, "activations", std::vector<std::string>{"Relu"});
+  // Y is (T, directions = 1, B, H): the hidden states without the direction axis, then c_n for LSTM.
+  if (!lstm) {
+    b(c).node("Squeeze", {y, b(c).ints({1}, "axes")}, {c.output_name});
+    return;
+  }
+  const std::string hidden = fresh_node("Squeeze", {y, b(c).ints({1}, "axes")}).first[0];
+  set_attribute(b(c).node("Concat", {hidden, y_c}, {c.output_name}), "axis", std::int64_t(0));
+}
+
 const std::unordered_map<std::string_view, Mapping>& mappings() {
   static const std::unordered_map<std::string_view, Mapping> table = {
       {"add", direct("Add")},
@@ -345,6 +450,8 @@ const std::unordered_map<std::string_view, Mapping>& mappings() {
       {"adaptive_avg_pool2d", [](OpContext& c) { pool(c, false); }},
       {"batch_norm", batch_norm},
       {"layer_norm", layer_norm},
+      {"scaled_dot_product_attention", attention},
+      {"rnn_layer", rnn_layer},
   };
   return table;
 }

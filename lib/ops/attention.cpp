@@ -206,6 +206,9 @@ Tensor scaled_dot_product_attention(const Tensor& query, const Tensor& key, cons
     kernels::attention_forward<T>(p.g, out.data<T>(), saving ? probs.data<T>() : nullptr);
   });
 
+  autograd::trace_attributes(out, [&] {
+    return autograd::TraceAttributes{{"scale", sc}, {"is_causal", std::int64_t(is_causal)}, {"dropout_p", dropout_p}};
+  });
   // With P = softmax(scale·Q·Kᵀ + mask) and Pd = P ⊙ M (dropout): d/dV = Pdᵀ·g, d/dP = (g·Vᵀ) ⊙ M,
   // d/dS = P ⊙ (d/dP - rowsum(d/dP ⊙ P)), d/dQ = scale·dS·K, d/dK = scale·dSᵀ·Q, d/dmask = dS; each
   // summed over the batch dimensions its input broadcasts along. Fused kernel from the saved P, or

@@ -7,7 +7,7 @@
 //
 //   char_transformer [--data-dir DIR] [--epochs N] [--steps N] [--batch-size N] [--lr X] [--seed N]
 //                    [--limit N] [--val-chars N] [--prompt TEXT] [--generate N] [--temperature X] [--top-k N]
-//                    [--save FILE.npz] [--load FILE.npz]
+//                    [--save FILE.npz] [--load FILE.npz] [--export FILE.onnx]
 //
 // The last 10% of the text is the validation set (its first --val-chars characters, 65536 by default,
 // are evaluated after each epoch). The last line is machine-readable:

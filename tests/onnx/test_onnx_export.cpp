@@ -16,6 +16,8 @@
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
+#include "../../samples/char_lstm/char_lstm.hpp"        // the character samples' models
+#include "../../samples/char_transformer/gpt.hpp"
 #include "descent/onnx/export.hpp"
 #include "support/check.hpp"
 
@@ -234,6 +236,84 @@ BOOST_AUTO_TEST_CASE(the_samples_models_export) {
   full_check(m);
   BOOST_TEST(m.graph().input(0).type().tensor_type().elem_type() == ::onnx::TensorProto::DOUBLE);
   BOOST_TEST(inferred_output_shapes(m) == std::vector<std::string>{"(batch, 1)"});
+}
+
+BOOST_AUTO_TEST_CASE(the_character_transformer_exports_with_causal_attention) {
+  // samples/char_transformer's GPT (token + position embeddings, pre-norm blocks of causal attention,
+  // GELU MLPs), small: int64 token ids (batch, 8) in, logits (batch, 8, 11) out.
+  Generator gen(3);
+  gpt::GPT model(gpt::Config{.vocab = 11, .context = 8, .width = 16, .heads = 2, .layers = 2}, gen);
+  const Tensor ids = tensor({{1, 2, 3, 4, 5, 6, 7, 8}, {0, 10, 9, 8, 7, 6, 5, 4}}, int64);
+  const Tensor other = tensor({{3, 3, 3, 1, 0, 10, 2, 2}, {5, 4, 3, 2, 1, 0, 9, 8}, {7, 7, 7, 7, 7, 7, 7, 7}}, int64);
+  const auto m = parse(kept("char_transformer", descent::onnx::export_model_bytes(model, {ids}), in_eval_mode(model),
+                            {other}));
+  full_check(m);
+  // Dim 0 stays symbolic, though not named "batch": squeezing q, k and v out of the (3, B, H, T, D)
+  // view is a Reshape with -1 (inferred), which shape inference does not relate to the input's batch.
+  const std::string shape = inferred_output_shapes(m).at(0);
+  BOOST_TEST(shape.substr(0, 4) == "(unk", shape);
+  BOOST_TEST(shape.ends_with(", 8, 11)"), shape);
+  const auto ops = op_types(m);
+  BOOST_TEST(ops.count("Softmax") == 2u);  // one attention per block
+  BOOST_TEST(ops.count("LayerNormalization") == 5u);
+  BOOST_TEST(ops.count("Gather") == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(recurrent_layers_export_as_onnx_lstm_gru_and_rnn) {
+  // samples/char_lstm's network: Embedding, a 2-layer batch_first LSTM, Linear.
+  Generator gen(5);
+  char_lstm::CharLSTM chars(9, 6, 7, gen);
+  const Tensor ids = tensor({{1, 2, 3, 4, 5}, {8, 7, 6, 5, 4}}, int64);
+  auto m = parse(kept("char_lstm", descent::onnx::export_model_bytes(chars, {ids}), in_eval_mode(chars),
+                      {tensor({{0, 1, 2, 3, 4}, {8, 8, 8, 1, 1}, {3, 1, 4, 1, 5}}, int64)}));
+  full_check(m);
+  BOOST_TEST(op_types(m).count("LSTM") == 2u);
+  BOOST_TEST(inferred_output_shapes(m) == std::vector<std::string>{"(batch, 5, 9)"});
+
+  // Bidirectional 2-layer LSTM and GRU with initial states given, a relu RNN without biases, time-major.
+  nn::LSTM lstm(4, 3, {.num_layers = 2, .bidirectional = true});
+  nn::GRU gru(4, 3, {.num_layers = 2, .batch_first = true, .bidirectional = true});
+  nn::RNN rnn(4, 5, {.nonlinearity = "relu", .bias = false});
+  const auto f = [&](const std::vector<Tensor>& in) {
+    auto [y, hc] = lstm.forward(in[0], {in[1], in[2]});
+    auto [g, gh] = gru.forward(transpose(in[0], 0, 1), in[1]);
+    return std::vector<Tensor>{y, std::get<0>(hc), std::get<1>(hc), g, gh, rnn(in[0])};
+  };
+  // (T, B, in) sequences and (layers · directions, B, H) states: the batch is dim 1 here, so the
+  // graph's batch is static (dynamic_batch names dim 0); the lengths are the traced ones.
+  const std::vector<Tensor> example{randn({5, 2, 4}), randn({4, 2, 3}), randn({4, 2, 3})};
+  m = parse(kept("recurrent_layers", descent::onnx::export_function_bytes(f, example, {.dynamic_batch = false}), f,
+                 example));
+  full_check(m);
+  const auto ops = op_types(m);
+  BOOST_TEST(ops.count("LSTM") == 4u);
+  BOOST_TEST(ops.count("GRU") == 4u);
+  BOOST_TEST(ops.count("RNN") == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(attention_with_bool_and_float_masks_exports_as_its_math) {
+  // (N, H, L, E) queries against (N, H, S, E) keys and values; a bool mask (true: attend) and a float one.
+  const Tensor bool_mask = tensor({{1, 0, 1, 1}, {1, 1, 0, 1}, {0, 1, 1, 1}}, boolean);
+  const Tensor float_mask = tensor({{0.0, -1.5, 0.25, 0.0}, {2.0, 0.0, -0.5, 0.0}, {0.0, 0.0, 0.0, -3.0}});
+  const auto f = [&](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{scaled_dot_product_attention(in[0], in[1], in[2], bool_mask),
+                               scaled_dot_product_attention(in[0], in[1], in[2], float_mask, 0.0, false, 0.3)};
+  };
+  const auto m = parse(kept("attention_masks",
+                            descent::onnx::export_function_bytes(f, {randn({2, 2, 3, 5}), randn({2, 2, 4, 5}),
+                                                                     randn({2, 2, 4, 6})}),
+                            f, {randn({3, 2, 3, 5}), randn({3, 2, 4, 5}), randn({3, 2, 4, 6})}));
+  full_check(m);
+  BOOST_TEST(inferred_output_shapes(m) == (std::vector<std::string>{"(batch, 2, 3, 6)", "(batch, 2, 3, 6)"}));
+  const auto ops = op_types(m);
+  BOOST_TEST(ops.count("Where") == 1u);
+  BOOST_TEST(ops.count("Softmax") == 2u);
+  // Dropout inside the attention has no ONNX form: an error naming the op.
+  const auto dropped = [](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{scaled_dot_product_attention(in[0], in[0], in[0], Tensor(), 0.5)};
+  };
+  testing::check_error([&] { descent::onnx::export_function_bytes(dropped, {randn({2, 3, 4})}); },
+              "scaled_dot_product_attention with dropout_p > 0 is not exported");
 }
 
 namespace {
