@@ -72,6 +72,10 @@ if [[ -x $work/consumer-build/consumer_mpi ]]; then
 elif [[ -f $prefix/lib/pkgconfig/descent-distributed.pc ]]; then
   echo "descent-distributed.pc is installed but the CMake consumer has no descent::distributed" >&2; exit 1
 fi
+# descent::onnx (built with ONNX): the CMake target only (no .pc file).
+if [[ -x $work/consumer-build/consumer_onnx ]]; then
+  echo "== run (CMake, descent::onnx): $("$work/consumer-build/consumer_onnx" "$work/model.onnx")"
+fi
 if (( have_pkg_config )); then
   # A shared libdescent in a non-standard prefix is found through LD_LIBRARY_PATH.
   out=$(LD_LIBRARY_PATH="$(pkg-config --variable=libdir descent)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
