@@ -195,6 +195,33 @@ BOOST_AUTO_TEST_CASE(gradients_of_imported_pytorch_models_match_pytorchs) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(gradients_through_layer_norm_and_a_folded_matmul_weight_match_pytorchs) {
+  // PyTorch exports Linear on (N, T, D) as MatMul with Wᵀ folded into a constant "onnx::MatMul_<k>":
+  // its gradient is the transpose of PyTorch's weight gradient
+  auto model = descent::onnx::import_model(std::string(DESCENT_ONNX_FILES) + "/torch_norm_gelu.onnx");
+  const Tensor y = (*model)(literal(torch_norm_gelu_input, {2, 3, 5}));
+  (y * cosine_upstream(y.shape()).to(float32)).sum().backward();
+  const std::vector<std::pair<std::string, const std::vector<double>*>> direct = {
+      {"fc.bias", &torch_norm_gelu_grad_fc_bias}, {"norm.weight", &torch_norm_gelu_grad_norm_weight},
+      {"norm.bias", &torch_norm_gelu_grad_norm_bias}, {"out.bias", &torch_norm_gelu_grad_out_bias}};
+  for (const auto& [name, expected] : direct) {
+    BOOST_TEST_CONTEXT(name) {
+      const Tensor p = parameter(*model, name);
+      check_near(p.grad(), literal(*expected, p.shape()), 1e-4, 1e-6);
+    }
+  }
+  std::size_t folded = 0;
+  for (const auto& [name, p] : model->named_parameters()) {
+    if (name.rfind("onnx::MatMul_", 0) != 0) continue;
+    ++folded;
+    const bool first = p.size(0) == 5;  // fc: Wᵀ (5, 8); out: Wᵀ (8, 5)
+    const Tensor expected = literal(first ? torch_norm_gelu_grad_fc_weight : torch_norm_gelu_grad_out_weight,
+                                    {p.size(1), p.size(0)});
+    BOOST_TEST_CONTEXT(name) { check_near(p.grad(), transpose(expected, 0, 1), 1e-4, 1e-6); }
+  }
+  BOOST_TEST(folded == 2);
+}
+
 BOOST_AUTO_TEST_CASE(gradients_of_an_imported_float64_model_match_central_differences) {
   nn::Sequential net(nn::Linear(3, 5, {.dtype = float64}), nn::LayerNorm({5}, {.dtype = float64}), nn::GELU(),
                      nn::Linear(5, 2, {.dtype = float64}), nn::Sigmoid());
