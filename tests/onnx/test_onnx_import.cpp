@@ -350,3 +350,116 @@ BOOST_AUTO_TEST_CASE(an_op_failing_at_run_time_names_its_node) {
   auto model = descent::onnx::import_model_bytes(serialized(m));
   check_error([&] { (*model)(randn({2, 4})); }, "node 'the_gemm' (Gemm)");
 }
+
+namespace {
+
+/// A hand-written graph of one float input "x" (of `x_shape`, dim 0 symbolic) and output "y".
+struct HandGraph {
+  ::onnx::ModelProto model;
+  explicit HandGraph(const Shape& x_shape) {
+    model.set_ir_version(8);
+    model.add_opset_import()->set_version(17);
+    auto& in = *model.mutable_graph()->add_input();
+    in.set_name("x");
+    auto& tt = *in.mutable_type()->mutable_tensor_type();
+    tt.set_elem_type(::onnx::TensorProto::FLOAT);
+    for (std::size_t d = 0; d < x_shape.size(); ++d) {
+      if (d == 0) tt.mutable_shape()->add_dim()->set_dim_param("batch");
+      else tt.mutable_shape()->add_dim()->set_dim_value(std::int64_t(x_shape[d]));
+    }
+    auto& out = *model.mutable_graph()->add_output();
+    out.set_name("y");
+    out.mutable_type()->mutable_tensor_type()->set_elem_type(::onnx::TensorProto::FLOAT);
+  }
+  ::onnx::NodeProto& node(const std::string& op, const std::vector<std::string>& inputs, const std::string& output) {
+    auto& n = *model.mutable_graph()->add_node();
+    n.set_op_type(op);
+    n.set_name(op + "_" + output);
+    for (const auto& i : inputs) n.add_input(i);
+    n.add_output(output);
+    return n;
+  }
+  void floats(const std::string& name, const Tensor& t) {
+    auto& p = *model.mutable_graph()->add_initializer();
+    p.set_name(name);
+    p.set_data_type(::onnx::TensorProto::FLOAT);
+    for (auto d : t.shape()) p.add_dims(std::int64_t(d));
+    const Tensor c = t.contiguous();
+    for (std::size_t i = 0; i < c.numel(); ++i) p.add_float_data(c.data<float>()[i]);
+  }
+  void ints(const std::string& name, const std::vector<std::int64_t>& v) {
+    auto& p = *model.mutable_graph()->add_initializer();
+    p.set_name(name);
+    p.set_data_type(::onnx::TensorProto::INT64);
+    p.add_dims(std::int64_t(v.size()));
+    for (auto x : v) p.add_int64_data(x);
+  }
+  Tensor run(const Tensor& x) { return (*descent::onnx::import_model_bytes(serialized(model)))(x); }
+};
+
+void attr(::onnx::NodeProto& n, const char* name, const std::vector<std::int64_t>& v) {
+  auto& a = *n.add_attribute();
+  a.set_name(name);
+  a.set_type(::onnx::AttributeProto::INTS);
+  for (auto x : v) a.add_ints(x);
+}
+
+void attr(::onnx::NodeProto& n, const char* name, std::int64_t v) {
+  auto& a = *n.add_attribute();
+  a.set_name(name);
+  a.set_type(::onnx::AttributeProto::INT);
+  a.set_i(v);
+}
+
+void attr(::onnx::NodeProto& n, const char* name, float v) {
+  auto& a = *n.add_attribute();
+  a.set_name(name);
+  a.set_type(::onnx::AttributeProto::FLOAT);
+  a.set_f(v);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(conv_transpose_and_asymmetric_conv_pads_match_descents_ops) {
+  const Tensor x = randn({2, 3, 5, 4}), w = randn({3, 2, 3, 3}), b = randn({2}), cw = randn({2, 2, 2, 3});
+  HandGraph g({2, 3, 5, 4});
+  g.floats("w", w);
+  g.floats("b", b);
+  g.floats("cw", cw);
+  auto& t = g.node("ConvTranspose", {"x", "w", "b"}, "t");
+  attr(t, "strides", {2, 2});
+  attr(t, "pads", {1, 1, 1, 1});
+  attr(t, "output_padding", {1, 0});
+  auto& c = g.node("Conv", {"t", "cw"}, "y");  // pads (top 0, left 1, bottom 1, right 2)
+  attr(c, "pads", {0, 1, 1, 2});
+  const Tensor expected = conv2d(pad(conv_transpose2d(x, w, b, 2, 1, Size2(1, 0)), {1, 2, 0, 1}), cw);
+  check_near(g.run(x), expected, 1e-5, 1e-6);
+}
+
+BOOST_AUTO_TEST_CASE(gemm_attributes_and_a_shape_computed_reshape_match) {
+  const Tensor x = randn({4, 3}), w = randn({4, 5}), c = randn({5});
+  HandGraph g({4, 3});
+  g.floats("w", w);
+  g.floats("c", c);
+  auto& gemm = g.node("Gemm", {"x", "w", "c"}, "g");  // 0.5·xᵀ·w + 2·c: (3, 5)
+  attr(gemm, "transA", std::int64_t(1));
+  attr(gemm, "alpha", 0.5f);
+  attr(gemm, "beta", 2.0f);
+  // (3, 5) -> (3, 5, 1) by a shape the graph computes: Shape, Gather, Concat with a constant, Reshape
+  g.node("Shape", {"g"}, "s");
+  g.ints("zero_one", {0, 1});
+  g.node("Gather", {"s", "zero_one"}, "dims");
+  g.ints("one", {1});
+  attr(g.node("Concat", {"dims", "one"}, "target"), "axis", std::int64_t(0));
+  g.node("Reshape", {"g", "target"}, "r");
+  // a Slice with a negative start and an end past the axis, then ReduceSum over all axes kept
+  g.ints("starts", {-3});
+  g.ints("ends", {1000});
+  g.ints("axes", {1});
+  g.node("Slice", {"r", "starts", "ends", "axes"}, "sl");
+  g.node("ReduceSum", {"sl"}, "y");
+  const Tensor expected = sum(narrow(matmul(transpose(x), w) * 0.5 + c * 2.0, 1, 2, 3), all_axes, true);
+  const Tensor y = g.run(x);
+  BOOST_TEST(y.dim() == 3);
+  check_near(reshape(y, {1}), reshape(expected, {1}), 1e-5, 1e-5);
+}
