@@ -463,3 +463,15 @@ BOOST_AUTO_TEST_CASE(gemm_attributes_and_a_shape_computed_reshape_match) {
   BOOST_TEST(y.dim() == 3);
   check_near(reshape(y, {1}), reshape(expected, {1}), 1e-5, 1e-5);
 }
+
+BOOST_AUTO_TEST_CASE(dropout_is_the_identity_and_its_mask_cannot_be_used) {
+  HandGraph g({2, 3});
+  auto& d = g.node("Dropout", {"x"}, "y");
+  d.add_output("mask");
+  const Tensor x = randn({2, 3});
+  check_near(g.run(x), x, 0);
+  auto& out = *g.model.mutable_graph()->add_output();
+  out.set_name("mask");
+  out.mutable_type()->mutable_tensor_type()->set_elem_type(::onnx::TensorProto::BOOL);
+  check_error([&] { g.run(x); }, "output 1 ('mask') of node 'Dropout_y' (Dropout) is used");
+}
