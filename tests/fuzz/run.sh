@@ -30,7 +30,7 @@ if [[ $seconds == --configure ]]; then
 fi
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" "${configure[@]}" >/dev/null
 # the ONNX importer's target exists when the tree was configured with descent::onnx
-if cmake --build "$build" --target help | grep ' fuzz_onnx_import$' >/dev/null; then targets+=(fuzz_onnx_import); fi
+if cmake --build "$build" --target help | grep -E '(^| )fuzz_onnx_import(:|$)' >/dev/null; then targets+=(fuzz_onnx_import); fi
 cmake --build "$build" -j2 --target "${targets[@]}"
 built=$(date +%s)
 echo "fuzz: build took $((built - start)) s"
