@@ -475,3 +475,20 @@ BOOST_AUTO_TEST_CASE(dropout_is_the_identity_and_its_mask_cannot_be_used) {
   out.mutable_type()->mutable_tensor_type()->set_elem_type(::onnx::TensorProto::BOOL);
   check_error([&] { g.run(x); }, "output 1 ('mask') of node 'Dropout_y' (Dropout) is used");
 }
+
+BOOST_AUTO_TEST_CASE(squeeze_unsqueeze_flatten_default_transpose_and_global_max_pool_match) {
+  const Tensor x = randn({2, 3, 1, 4}), w = randn({4, 3});
+  HandGraph g({2, 3, 1, 4});
+  g.floats("w", w);
+  g.ints("two", {2});
+  g.node("Squeeze", {"x", "two"}, "s");                       // (2, 3, 4)
+  g.node("Transpose", {"s"}, "t");                            // reversed axes: (4, 3, 2)
+  g.ints("ends", {0, -1});
+  g.node("Unsqueeze", {"t", "ends"}, "u");                    // (1, 4, 3, 2, 1)
+  g.node("GlobalMaxPool", {"u"}, "m");                        // max over (3, 2, 1): (1, 4, 1, 1, 1)
+  attr(g.node("Flatten", {"m"}, "f"), "axis", std::int64_t(2));  // (4, 1)
+  g.node("Min", {"f", "w"}, "y");                             // broadcast (4, 3)
+  const Tensor t = permute(squeeze(x, 2), {2, 1, 0});
+  const Tensor expected = minimum(reshape(max(t, {1, 2}), {4, 1}), w);
+  check_near(g.run(x), expected, 0);
+}
