@@ -364,13 +364,13 @@ template <bool Max> Outputs pool(const NodeArgs& a) {
   const Window win = window(a, spatial, a.get_ints("kernel_shape", {}));
   DESCENT_CHECK(symmetric(win), kOp, "pooling with asymmetric pads is not supported");
   DESCENT_CHECK(a.get_int("storage_order", 0) == 0, kOp, "storage_order 1 is not supported");
+  DESCENT_CHECK(Max || win.dilations == Ints(spatial, 1), kOp, "AveragePool with dilations is not supported");
   const bool ceil_mode = a.get_int("ceil_mode", 0) != 0;
   const Tensor x2 = spatial == 1 ? as_2d(x) : x;
   const Size2 pads = spatial == 1 ? Size2(0, win.pads[0]) : Size2(win.pads[0], win.pads[1]);
   Tensor y = Max ? max_pool2d(x2, size2(win.kernel), size2(win.strides), pads, size2(win.dilations), ceil_mode)
                  : avg_pool2d(x2, size2(win.kernel), size2(win.strides), pads, ceil_mode,
                               a.get_int("count_include_pad", 0) != 0);
-  if (!Max) DESCENT_CHECK(win.dilations == Ints(spatial, 1), kOp, "AveragePool with dilations is not supported");
   return one(spatial == 1 ? squeeze(y, 2) : y);
 }
 
