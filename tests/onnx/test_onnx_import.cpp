@@ -328,6 +328,13 @@ BOOST_AUTO_TEST_CASE(bad_versions_missing_initializers_and_bad_inputs_are_errors
   m.mutable_graph()->mutable_node()->SwapElements(0, 1);
   check_error([&] { descent::onnx::import_model_bytes(serialized(m)); }, "nodes out of order");
 
+  // an initializer also listed as a graph input (older exporters): its value, not an input to give
+  m = good;
+  auto& listed = *m.mutable_graph()->add_input();
+  listed.set_name(m.graph().initializer(0).name());
+  listed.mutable_type()->mutable_tensor_type()->set_elem_type(::onnx::TensorProto::FLOAT);
+  BOOST_TEST(descent::onnx::import_model_bytes(serialized(m))->inputs().size() == 1);
+
   auto model = descent::onnx::import_model_bytes(serialized(good));
   check_error([&] { (*model)(randn({2, 5})); }, "input 'input' has shape (2,5), the graph expects (?,4)");
   check_error([&] { (*model)(randn({4})); }, "the graph expects (?,4)");
