@@ -29,6 +29,8 @@ if [[ $seconds == --configure ]]; then
   exit 0
 fi
 CC=clang CXX=clang++ cmake -S "$root" -B "$build" "${configure[@]}" >/dev/null
+# the ONNX importer's target exists when the tree was configured with descent::onnx
+if cmake --build "$build" --target help | grep -E '(^| )fuzz_onnx_import(:|$)' >/dev/null; then targets+=(fuzz_onnx_import); fi
 cmake --build "$build" -j2 --target "${targets[@]}"
 built=$(date +%s)
 echo "fuzz: build took $((built - start)) s"

@@ -7,7 +7,7 @@
 //   onnx::export_model(model, {zeros({8, 1, 28, 28})}, "cnn.onnx");   // opset 17, dynamic batch
 //
 // An op without an ONNX mapping is an error naming it and its shapes; nothing is written then. The
-// ops covered are listed in README.md ("ONNX export").
+// ops covered are listed in README.md ("ONNX export and import").
 #include <functional>
 #include <string>
 #include <vector>
