@@ -3,6 +3,7 @@
 // checker and write it atomically (data/io.hpp's AtomicFile: a temporary file renamed into place).
 #include "descent/onnx/export.hpp"
 
+#include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -16,6 +17,30 @@
 namespace descent::onnx {
 
 namespace {
+
+/// Removes the nodes whose outputs nothing reads, then the initializers nothing reads: a mapping may
+/// leave an input out (an RNN's zero initial state: ONNX's default), and what computed only that goes too.
+void remove_unread(::onnx::GraphProto& graph) {
+  std::unordered_set<std::string> read;
+  for (bool removed = true; removed;) {
+    removed = false;
+    read.clear();
+    for (const auto& n : graph.node())
+      for (const auto& i : n.input()) read.insert(i);
+    for (const auto& o : graph.output()) read.insert(o.name());
+    auto* nodes = graph.mutable_node();
+    for (int i = nodes->size(); i-- > 0;) {
+      const auto& outputs = nodes->Get(i).output();
+      if (std::none_of(outputs.begin(), outputs.end(), [&](const std::string& o) { return read.count(o) > 0; })) {
+        nodes->DeleteSubrange(i, 1);
+        removed = true;
+      }
+    }
+  }
+  auto* initializers = graph.mutable_initializer();
+  for (int i = initializers->size(); i-- > 0;)
+    if (!read.count(initializers->Get(i).name())) initializers->DeleteSubrange(i, 1);
+}
 
 constexpr const char* kOp = "onnx::export";
 // The newest opset the mappings were written against (and the newest Debian's ONNX 1.12 checks).
@@ -170,6 +195,7 @@ bool falls_back(const detail::TracedOp& op) { return op.computed_as >= 0 && !det
     const Tensor& t = values[v].tensor;
     set_value_info(*graph.add_output(), name, t, builder.value_batched[v] && t.size(0) == batch_size);
   }
+  remove_unread(graph);
   return model;
 }
 

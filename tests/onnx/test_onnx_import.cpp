@@ -10,6 +10,8 @@
 
 #include <onnx/onnx_pb.h>
 
+#include "../../samples/char_lstm/char_lstm.hpp"        // the character samples' models
+#include "../../samples/char_transformer/gpt.hpp"
 #include "descent/onnx/export.hpp"
 #include "descent/onnx/import.hpp"
 #include "support/check.hpp"
@@ -143,6 +145,58 @@ BOOST_AUTO_TEST_CASE(a_function_of_several_inputs_round_trips_through_many_ops) 
   check_near(got[0], expected[0], 1e-5, 1e-7);
   check_near(got[1], expected[1], 1e-5, 1e-7);
   BOOST_TEST(imported->outputs().at(1).name == "m");
+}
+
+BOOST_AUTO_TEST_CASE(the_character_samples_models_round_trip) {
+  // samples/char_lstm's network and samples/char_transformer's GPT: equal to float rounding (the
+  // head's Linear on (B, T, H) comes back as MatMul + Add, attention as its math, not the fused kernels).
+  Generator gen(2);
+  char_lstm::CharLSTM chars(9, 6, 7, gen);
+  const Tensor ids = tensor({{1, 2, 3, 4, 5}, {8, 7, 6, 5, 4}}, int64);
+  const Tensor other = tensor({{0, 1, 2, 3, 4}, {8, 8, 8, 1, 1}, {3, 1, 4, 1, 5}}, int64);
+  auto lstm = descent::onnx::import_model_bytes(descent::onnx::export_model_bytes(chars, {ids}));
+  check_near((*lstm)(other), eval_output(chars, other), 1e-5, 1e-7);
+  BOOST_TEST((names_of(lstm->named_parameters()) == names_of(chars.named_parameters())));
+  gpt::GPT model(gpt::Config{.vocab = 11, .context = 8, .width = 16, .heads = 2, .layers = 2}, gen);
+  const Tensor text = tensor({{1, 2, 3, 4, 5, 6, 7, 8}, {0, 10, 9, 8, 7, 6, 5, 4}}, int64);
+  const Tensor more = tensor({{3, 3, 3, 1, 0, 10, 2, 2}, {5, 4, 3, 2, 1, 0, 9, 8}, {7, 7, 7, 7, 7, 7, 7, 7}}, int64);
+  auto gpt = descent::onnx::import_model_bytes(descent::onnx::export_model_bytes(model, {text}));
+  check_near((*gpt)(more), eval_output(model, more), 1e-5, 1e-6);
+}
+
+BOOST_AUTO_TEST_CASE(recurrent_layers_and_masked_attention_round_trip) {
+  // Bidirectional 2-layer LSTM with initial states, GRU (batch_first, bidirectional), a relu RNN
+  // without biases, and attention with a bool and a float mask: exported, imported, run again.
+  nn::LSTM lstm(4, 3, {.num_layers = 2, .bidirectional = true});
+  nn::GRU gru(4, 3, {.num_layers = 2, .batch_first = true, .bidirectional = true});
+  nn::RNN rnn(4, 5, {.nonlinearity = "relu", .bias = false});
+  const Tensor bool_mask = tensor({{1, 0, 1, 1, 1}, {1, 1, 0, 1, 0}, {0, 1, 1, 1, 1}, {1, 1, 1, 1, 0}, {0, 0, 1, 1, 1}},
+                                  boolean);
+  const auto f = [&](const std::vector<Tensor>& in) {
+    auto [y, hc] = lstm.forward(in[0], {in[1], in[2]});
+    auto [g, gh] = gru.forward(transpose(in[0], 0, 1), in[1]);
+    const Tensor q = unsqueeze(permute(in[0], {1, 0, 2}), 1);  // (B, 1, T, 4)
+    return std::vector<Tensor>{y, std::get<0>(hc), std::get<1>(hc), g, gh, rnn(in[0]),
+                               scaled_dot_product_attention(q, q, q, bool_mask)};
+  };
+  const std::vector<Tensor> in{randn({5, 2, 4}), randn({4, 2, 3}), randn({4, 2, 3})};
+  auto imported =
+      descent::onnx::import_model_bytes(descent::onnx::export_function_bytes(f, in, {.dynamic_batch = false}));
+  const std::vector<Tensor> again{randn({5, 2, 4}), randn({4, 2, 3}), randn({4, 2, 3})};
+  const auto expected = f(again);
+  const auto got = imported->run(std::vector<std::pair<std::string, Tensor>>{
+      {imported->inputs()[0].name, again[0]}, {imported->inputs()[1].name, again[1]}, {imported->inputs()[2].name, again[2]}});
+  BOOST_TEST_REQUIRE(got.size() == expected.size());
+  for (std::size_t i = 0; i + 1 < got.size(); ++i) check_near(got[i], expected[i], 0);  // the recurrent layers: exact
+  check_near(got.back(), expected.back(), 1e-5, 1e-7);
+  // The imported LSTM trains: its gradients reach the state_dict's weights.
+  sum(imported->run(std::vector<std::pair<std::string, Tensor>>{
+          {imported->inputs()[0].name, again[0]}, {imported->inputs()[1].name, again[1]},
+          {imported->inputs()[2].name, again[2]}})[0])
+      .backward();
+  std::size_t with_gradient = 0;
+  for (const auto& p : imported->parameters()) with_gradient += p.grad().defined() ? 1 : 0;
+  BOOST_TEST(with_gradient >= 8u);  // the LSTM's 2 layers x 2 directions x (w_ih, w_hh, b_ih, b_hh) at least
 }
 
 BOOST_AUTO_TEST_CASE(pytorch_models_import_and_match_pytorch) {
