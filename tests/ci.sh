@@ -54,9 +54,9 @@ stage_tests() { install_onnxruntime; ctest_at build native; }
 # The other builds leave the benchmark programs out: their smoke runs time nothing useful there, and
 # building them cost a minute a stage.
 no_benchmarks=-DDESCENT_BUILD_BENCHMARKS=OFF
-# ONNX export (descent::onnx) writes protobuf messages: nothing there depends on the instruction set
-# or is raw memory of ours, so it is built and tested in the tests stage only (and the sanitizers do
-# not see libonnx's and libprotobuf's uninstrumented static registries).
+# descent::onnx: nothing in it depends on the instruction set, so the avx2, sse2 and thread stages
+# leave it out; the sanitize and fuzz stages build it, for the importer reads untrusted files
+# (libonnx and libprotobuf themselves are not instrumented).
 no_onnx=-DDESCENT_ONNX=OFF
 # The 10^7-node graphs of test_deep_graphs run in the tests stage; elsewhere 10^6 nodes show the same
 # (no SIMD in them, and ASan triples each node's memory).
@@ -76,7 +76,7 @@ stage_sanitize() {
   # built whole here and tested, then reused by the fuzz stage: one instrumented library for both.
   # The test programs themselves uninstrumented (DESCENT_SANITIZE_TESTS=OFF): the library and the
   # samples are what the sanitizers check, and that halves the build.
-  bash tests/fuzz/run.sh --configure -DDESCENT_SANITIZE_TESTS=OFF $no_benchmarks $no_onnx
+  bash tests/fuzz/run.sh --configure -DDESCENT_SANITIZE_TESTS=OFF $no_benchmarks
   cmake --build build-fuzz -j$jobs
   # The install consumer is built without sanitizers: it runs in the plain builds only.
   DESCENT_DEEP_GRAPH_NODES=$fewer_nodes \
