@@ -280,6 +280,23 @@ Outputs constant_op(const NodeArgs& a) {
   throw Error(descent::detail::concat(kOp, ": Constant without a value, value_float(s) or value_int(s) attribute"));
 }
 
+/// A tensor of the shape input 0 holds, filled with the one value of the `value` attribute (float 0
+/// by default): PyTorch's exporter makes an RNN's zero initial state so, for a dynamic batch.
+Outputs constant_of_shape_op(const NodeArgs& a) {
+  Shape shape;
+  for (auto n : a.ints_of(0)) {
+    DESCENT_CHECK(n >= 0, kOp, "ConstantOfShape with a negative dimension ", n);
+    shape.push_back(std::size_t(n));
+  }
+  if (const auto* v = a.attribute("value")) {
+    const Tensor value = tensor_from_proto(v->t(), a.where());
+    DESCENT_CHECK(value.numel() == 1, kOp, "ConstantOfShape's value must have one element, got shape ",
+                  to_string(value.shape()));
+    return one(full(shape, value.to(Dtype::float64).item<double>(), value.dtype()));
+  }
+  return one(zeros(shape, Dtype::float32));
+}
+
 /// The spatial attributes of Conv, ConvTranspose and the pools, for 1 or 2 spatial axes.
 struct Window {
   Ints kernel, strides, pads, dilations;
@@ -553,6 +570,7 @@ const std::unordered_map<std::string, OpEntry>& table() {
       {"LayerNormalization", {layer_norm_op}},
       {"Split", {split_op, std::size_t(1) << 20}},
       {"Where", {where_op}},
+      {"ConstantOfShape", {constant_of_shape_op}},
       {"LSTM", {recurrent_op<RecurrentMode::lstm>, 3}},
       {"GRU", {recurrent_op<RecurrentMode::gru>, 2}},
       {"RNN", {recurrent_op<RecurrentMode::rnn_tanh>, 2}},

@@ -207,7 +207,9 @@ BOOST_AUTO_TEST_CASE(pytorch_models_import_and_match_pytorch) {
   };
   for (const Case& c : {Case{"torch_mlp.onnx", {3, 4}, {3, 3}, torch_mlp_input, torch_mlp_output},
                         Case{"torch_cnn.onnx", {2, 1, 6, 6}, {2, 2}, torch_cnn_input, torch_cnn_output},
-                        Case{"torch_norm_gelu.onnx", {2, 3, 5}, {2, 3, 5}, torch_norm_gelu_input, torch_norm_gelu_output}}) {
+                        Case{"torch_norm_gelu.onnx", {2, 3, 5}, {2, 3, 5}, torch_norm_gelu_input, torch_norm_gelu_output},
+                        // a 2-layer bidirectional batch_first LSTM into a GRU: ONNX LSTM and GRU ops
+                        Case{"torch_recurrent.onnx", {2, 5, 3}, {2, 5, 2}, torch_recurrent_input, torch_recurrent_output}}) {
     BOOST_TEST_CONTEXT(c.file) {
       auto model = descent::onnx::import_model(std::string(DESCENT_ONNX_FILES) + "/" + c.file);
       BOOST_TEST(model->inputs().at(0).name == "x");

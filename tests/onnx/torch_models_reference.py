@@ -48,6 +48,17 @@ class NormGelu(torch.nn.Module):
         return self.out(torch.nn.functional.gelu(self.norm(self.fc(x)))) + x
 
 
+class Recurrent(torch.nn.Module):
+    # torch.onnx.export writes nn.LSTM / nn.GRU as ONNX's LSTM / GRU ops (its own gate reordering)
+    def __init__(self):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True)
+        self.gru = torch.nn.GRU(8, 2, batch_first=True)
+
+    def forward(self, x):
+        return self.gru(self.lstm(x)[0])[0]
+
+
 def run(name, model, x):
     model.eval()
     path = os.path.join(here, "files", f"torch_{name}.onnx")
@@ -70,3 +81,4 @@ if __name__ == "__main__":
     run("mlp", Mlp(), filled([3, 4], 1.5, 0.9, 0.2))
     run("cnn", cnn, filled([2, 1, 6, 6], 1.0, 0.45, 0.3))
     run("norm_gelu", NormGelu(), filled([2, 3, 5], 1.2, 0.61, 0.5))
+    run("recurrent", Recurrent(), filled([2, 5, 3], 1.1, 0.37, 0.4))
