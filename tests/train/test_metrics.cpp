@@ -95,7 +95,7 @@ BOOST_AUTO_TEST_CASE(regression_small_cases_by_hand) {
   BOOST_TEST(metrics::r2_score(off, constant) == 0.5);  // (0 + 1) / 2
 }
 
-BOOST_AUTO_TEST_CASE(nothing_is_recorded) {
+BOOST_AUTO_TEST_CASE(inputs_that_require_grad_are_read_as_values) {
   const Tensor scores = sine_filled({12, 5}, 1.0, 0.7, 0.3).requires_grad_();
   BOOST_TEST(metrics::accuracy(scores, reference_labels()) == accuracy_12x5);
   const Tensor p = f64({1.0, 2.0, 3.0, 6.0}).requires_grad_();
