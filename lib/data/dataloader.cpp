@@ -199,6 +199,8 @@ void DataLoader::load_state_tensors(const std::vector<std::pair<std::string, Ten
   check("shuffle", options_.shuffle);
   check("drop_last", options_.drop_last);
   for (const auto& [name, t] : given) problem("unexpected: " + name);
+  if (!options_.sampler && (!sampler.empty() || !pass_sampler.empty()))
+    problem("the saved loader's sampler has a state, and this loader has no sampler");
   if (!epoch.empty() && epoch[0] < 0) problem(detail::concat("epoch ", epoch[0], " is negative"));
   if (!batch.empty() && (batch[0] < 0 || static_cast<std::size_t>(batch[0]) > size()))
     problem(detail::concat("batch ", batch[0], " is outside [0, ", size(), "], the batches of one pass"));

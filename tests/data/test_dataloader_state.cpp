@@ -167,6 +167,12 @@ BOOST_AUTO_TEST_CASE(a_position_that_does_not_fit_is_refused_whole) {
   partial.emplace_back("extra", empty({}, int64));
   check_error([&] { other.load_state_tensors(partial); }, "missing: epoch");
   check_error([&] { other.load_state_tensors(partial); }, "unexpected: extra");
+  // A sampler's state does not go into a loader without one.
+  std::shared_ptr<data::DistributedSampler> sampler;
+  data::DataLoader with_sampler = Setup{.sampler = true}.make(1, sampler);
+  data::DataLoader plain(numbered(), {.batch_size = 2}, 1);
+  check_error([&] { plain.load_state_tensors(with_sampler.state_tensors()); },
+              "the saved loader's sampler has a state, and this loader has no sampler");
   TempDir dir("loader_state");
   io::save(saved, dir / "loader.npz");
   check_error([&] { io::load(other, dir / "loader.npz"); },
