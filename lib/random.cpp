@@ -23,6 +23,15 @@ void Generator::seed(std::uint64_t seed) {
   has_spare_ = false;
 }
 
+void Generator::set_state(const GeneratorState& state) {
+  // xoshiro256** never leaves the all-zero state, and never reaches it from any other.
+  const bool zero = state.words[0] == 0 && state.words[1] == 0 && state.words[2] == 0 && state.words[3] == 0;
+  DESCENT_CHECK(!zero, "Generator", "set_state: the all-zero state is not one");
+  for (std::size_t i = 0; i < 4; ++i) state_[i] = state.words[i];
+  has_spare_ = state.has_spare;
+  spare_ = state.spare;
+}
+
 std::uint64_t Generator::next() {
   const std::uint64_t result = rotl(state_[1] * 5, 7) * 9;
   const std::uint64_t t = state_[1] << 17;

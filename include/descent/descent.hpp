@@ -11,6 +11,7 @@
 #include "descent/dtype.hpp"
 #include "descent/error.hpp"
 #include "descent/io/checkpoint.hpp"
+#include "descent/metrics.hpp"
 #include "descent/nn.hpp"
 #include "descent/ops/activation.hpp"
 #include "descent/ops/attention.hpp"

@@ -1,11 +1,20 @@
 #pragma once
 // Seedable random numbers: the same seed gives the same numbers on every run and platform
 // (the distributions are our own, not the standard library's implementation-defined ones).
+#include <array>
 #include <cstdint>
 
 #include "descent/tensor.hpp"
 
 namespace descent {
+
+/// Everything a Generator's future numbers depend on (torch.Generator.get_state's counterpart).
+struct GeneratorState {
+  std::array<std::uint64_t, 4> words{};  ///< xoshiro256**'s state
+  bool has_spare = false;                ///< normal() keeps the second number of each Box–Muller pair
+  double spare = 0;
+  bool operator==(const GeneratorState&) const = default;
+};
 
 class Generator {
  public:
@@ -19,6 +28,9 @@ class Generator {
   double normal();
   /// Uniform integer in [0, n).
   std::uint64_t below(std::uint64_t n);
+  /// The state, to continue the same stream later (a DataLoader's checkpoint saves its generator's).
+  GeneratorState get_state() const { return {{state_[0], state_[1], state_[2], state_[3]}, has_spare_, spare_}; }
+  void set_state(const GeneratorState& state);
 
  private:
   std::uint64_t state_[4];

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "data/io.hpp"
+#include "descent/ops/shape.hpp"
 #include "detail/dispatch.hpp"
 
 namespace descent::data {
@@ -114,12 +115,26 @@ std::string column_label(std::size_t column, const std::vector<std::string>& nam
   return detail::concat("column ", column + 1, " (", quote(names[column]), ")");
 }
 
-/// A parsed file: the header and the chosen columns' values, row-major (rows, chosen.size()).
+/// Columns to read, as one tensor of one dtype.
+struct Part {
+  const std::vector<CsvColumn>* columns;
+  Dtype dtype;
+};
+
+/// A parsed file: the header and the chosen columns' values, row-major: chosen column k is read as
+/// int64 into `integers` (exactly, not through double) or as double into `values`, at position slot[k]
+/// of its row there.
 struct Parsed {
   std::vector<std::string> names;
   std::vector<std::size_t> chosen;
-  std::vector<double> values;          // when read as floating point
-  std::vector<std::int64_t> integers;  // when read as int64: exactly, not through double
+  std::vector<bool> integer;
+  std::vector<std::size_t> slot;
+  std::size_t value_width = 0, integer_width = 0;
+  /// Per part: its first chosen column, and whether it is a single column named or indexed alone.
+  std::vector<std::size_t> part_begin;
+  std::vector<bool> part_single;
+  std::vector<double> values;
+  std::vector<std::int64_t> integers;
   std::size_t rows = 0;
 };
 
@@ -205,11 +220,46 @@ std::size_t resolve(const CsvColumn& column, const std::vector<std::string>& nam
   return found;
 }
 
-/// Parses the header and the chosen columns (all of them when `selection` is null).
-/// `integers` reads them as int64 (into `integers`), otherwise as double (into `values`).
+/// The columns `column` selects: one, or a range (an index range, or "first:last" names that are not
+/// themselves a header name). `ranged` tells which.
+std::vector<std::size_t> resolve_all(const CsvColumn& column, const std::vector<std::string>& names, const char* op,
+                                     const std::string& file, bool& ranged) {
+  const auto n = static_cast<long long>(names.size());
+  ranged = true;
+  std::size_t first = 0, last = 0;  // [first, last)
+  std::string what;
+  if (column.is_range()) {
+    const auto bound = [&](long long i, const char* which) {
+      DESCENT_CHECK(i >= -n && i <= n, op, file, ":1: column range ", which, " ", i,
+                    " out of range: the header has ", n, " columns (indices are 0-based)");
+      return static_cast<std::size_t>(i < 0 ? i + n : i);
+    };
+    first = bound(column.index(), "begin");
+    last = column.end() ? bound(*column.end(), "end") : names.size();
+    what = detail::concat("range(", column.index(), column.end() ? detail::concat(", ", *column.end()) : "", ")");
+  } else {
+    const auto colon = column.by_index() ? std::string::npos : column.name().find(':');
+    const bool exact = std::find(names.begin(), names.end(), column.name()) != names.end();
+    if (colon == std::string::npos || exact) {
+      ranged = false;
+      return {resolve(column, names, op, file)};
+    }
+    const std::string from = column.name().substr(0, colon), to = column.name().substr(colon + 1);
+    first = from.empty() ? 0 : resolve(from, names, op, file);
+    last = to.empty() ? names.size() : resolve(to, names, op, file) + 1;  // inclusive, as pandas' .loc
+    what = quote(column.name());
+  }
+  DESCENT_CHECK(first < last, op, file, ":1: column range ", what, " selects no columns (from column ", first + 1,
+                " to column ", last, ")");
+  std::vector<std::size_t> out(last - first);
+  for (std::size_t k = 0; k < out.size(); ++k) out[k] = first + k;
+  return out;
+}
+
+/// Parses the header and the columns of `parts` (all of them, as float64, when `parts` is null).
 /// `op` and `file` name the caller and the text in error messages.
 Parsed parse(std::string_view text, const char* op, const std::string& file, const CsvOptions& options,
-             const std::vector<CsvColumn>* selection, bool integers = false) {
+             const std::vector<Part>* parts) {
   Lines lines(text);
   std::string_view line;
   std::size_t number = 0;
@@ -224,10 +274,21 @@ Parsed parse(std::string_view text, const char* op, const std::string& file, con
     out.names.emplace_back(cell);
   }
   const std::size_t columns = out.names.size();
-  if (selection) {
-    for (const auto& column : *selection) out.chosen.push_back(resolve(column, out.names, op, file));
+  const auto choose = [&](std::size_t c, bool integer) {
+    out.chosen.push_back(c);
+    out.integer.push_back(integer);
+    out.slot.push_back(integer ? out.integer_width++ : out.value_width++);
+  };
+  if (parts) {
+    for (const Part& part : *parts) {
+      out.part_begin.push_back(out.chosen.size());
+      bool ranged = false;
+      for (const auto& column : *part.columns)
+        for (std::size_t c : resolve_all(column, out.names, op, file, ranged)) choose(c, part.dtype == int64);
+      out.part_single.push_back(part.columns->size() == 1 && !ranged);
+    }
   } else {
-    for (std::size_t c = 0; c < columns; ++c) out.chosen.push_back(c);
+    for (std::size_t c = 0; c < columns; ++c) choose(c, false);
   }
 
   while (lines.next(line, number)) {
@@ -244,8 +305,8 @@ Parsed parse(std::string_view text, const char* op, const std::string& file, con
       std::string_view cell = trim(cells[c]);
       DESCENT_CHECK(!cell.empty(), op, file, ":", number, ": ", column_label(c, out.names),
                     ": empty cell, expected a number");
-      const std::string problem = integers ? read_integer(cell, out.integers.emplace_back())
-                                           : read_number(cell, out.values.emplace_back());
+      const std::string problem = out.integer[k] ? read_integer(cell, out.integers.emplace_back())
+                                                 : read_number(cell, out.values.emplace_back());
       DESCENT_CHECK(problem.empty(), op, file, ":", number, ": ", column_label(c, out.names), ": ", problem);
     }
     ++out.rows;
@@ -256,19 +317,22 @@ Parsed parse(std::string_view text, const char* op, const std::string& file, con
   return out;
 }
 
-/// Columns [begin, end) of the parsed values as a (rows, end - begin) tensor of `dtype`.
+/// Chosen columns [begin, end) of the parsed values, all read alike, as a (rows, end - begin) tensor of `dtype`.
 Tensor columns_tensor(const Parsed& parsed, std::size_t begin, std::size_t end, Dtype dtype) {
-  const std::size_t width = parsed.chosen.size(), count = end - begin;
+  const std::size_t count = end - begin;
+  const bool integer = count > 0 && parsed.integer[begin];
+  const std::size_t width = integer ? parsed.integer_width : parsed.value_width;
+  const std::size_t first = count > 0 ? parsed.slot[begin] : 0;  // a part's columns have consecutive slots
   Tensor out = empty({parsed.rows, count}, dtype);
   const auto copy = [&](const auto& values) {
     detail::dispatch(dtype, [&](auto e) {
       using T = decltype(e);
       T* d = out.data<T>();
       for (std::size_t r = 0; r < parsed.rows; ++r)
-        for (std::size_t k = 0; k < count; ++k) *d++ = static_cast<T>(values[r * width + begin + k]);
+        for (std::size_t k = 0; k < count; ++k) *d++ = static_cast<T>(values[r * width + first + k]);
     });
   };
-  if (dtype == int64) copy(parsed.integers);
+  if (integer) copy(parsed.integers);
   else copy(parsed.values);
   return out;
 }
@@ -279,17 +343,39 @@ CsvTable all_columns(std::string_view text, const char* op, const std::string& f
   return {std::move(parsed.names), columns_tensor(parsed, 0, parsed.chosen.size(), float64)};
 }
 
-/// Chosen columns, as read_csv and parse_csv return them.
+void check_dtype(Dtype dtype, const char* op) {
+  DESCENT_CHECK(dtype == float32 || dtype == float64 || dtype == int64, op,
+                "dtype must be float32, float64 or int64, got ", to_string(dtype));
+}
+
+/// Features and targets of their own dtypes; a part given as one column (`single`) reads as (rows,).
+Batch two_parts(std::string_view text, const char* op, const std::string& file, const CsvOptions& options,
+                const std::vector<Part>& parts, const bool single[2]) {
+  for (const Part& part : parts) check_dtype(part.dtype, op);
+  const Parsed parsed = parse(text, op, file, options, &parts);
+  Tensor out[2];
+  for (std::size_t p = 0; p < 2; ++p) {
+    const std::size_t end = p + 1 < parsed.part_begin.size() ? parsed.part_begin[p + 1] : parsed.chosen.size();
+    out[p] = columns_tensor(parsed, parsed.part_begin[p], end, parts[p].dtype);
+    if (single[p] && parsed.part_single[p]) out[p] = reshape(out[p], {-1});
+  }
+  return {out[0], out[1]};
+}
+
+/// Chosen columns of one dtype, as read_csv and parse_csv return them.
 Batch chosen_columns(std::string_view text, const char* op, const std::string& file,
                      const std::vector<CsvColumn>& features, const std::vector<CsvColumn>& targets, Dtype dtype,
                      const CsvOptions& options) {
-  DESCENT_CHECK(dtype == float32 || dtype == float64 || dtype == int64, op,
-                "dtype must be float32, float64 or int64, got ", to_string(dtype));
-  std::vector<CsvColumn> selection(features);
-  selection.insert(selection.end(), targets.begin(), targets.end());
-  const Parsed parsed = parse(text, op, file, options, &selection, dtype == int64);
-  return {columns_tensor(parsed, 0, features.size(), dtype),
-          columns_tensor(parsed, features.size(), selection.size(), dtype)};
+  const bool single[2] = {false, false};
+  return two_parts(text, op, file, options, {{&features, dtype}, {&targets, dtype}}, single);
+}
+
+/// Selections of their own dtypes, as read_csv and parse_csv return them.
+Batch selected_columns(std::string_view text, const char* op, const std::string& file, const CsvSelection& features,
+                       const CsvSelection& targets, const CsvOptions& options) {
+  const bool single[2] = {features.one_column(), targets.one_column()};
+  return two_parts(text, op, file, options,
+                   {{&features.columns(), features.dtype()}, {&targets.columns(), targets.dtype()}}, single);
 }
 
 }  // namespace
@@ -311,6 +397,16 @@ CsvTable parse_csv(std::string_view text, const CsvOptions& options, const std::
 Batch parse_csv(std::string_view text, const std::vector<CsvColumn>& features, const std::vector<CsvColumn>& targets,
                 Dtype dtype, const CsvOptions& options, const std::string& name) {
   return chosen_columns(text, "parse_csv", name, features, targets, dtype, options);
+}
+
+Batch read_csv(const std::filesystem::path& path, const CsvSelection& features, const CsvSelection& targets,
+               const CsvOptions& options) {
+  return selected_columns(detail::read_bytes(path, "read_csv"), "read_csv", path.string(), features, targets, options);
+}
+
+Batch parse_csv(std::string_view text, const CsvSelection& features, const CsvSelection& targets,
+                const CsvOptions& options, const std::string& name) {
+  return selected_columns(text, "parse_csv", name, features, targets, options);
 }
 
 }  // namespace descent::data

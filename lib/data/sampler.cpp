@@ -14,6 +14,17 @@ std::vector<std::size_t> random_order(std::size_t n, Generator& generator) {
   return order;
 }
 
+void Sampler::set_state(const std::vector<std::int64_t>& state) {
+  DESCENT_CHECK(state.empty(), "Sampler", "set_state: this sampler has no state, got ", state.size(),
+                " values (override state() and set_state() in a sampler whose passes differ)");
+}
+
+void DistributedSampler::set_state(const std::vector<std::int64_t>& state) {
+  DESCENT_CHECK(state.size() == 1 && state[0] >= 0, "DistributedSampler", "set_state: expected {epoch >= 0}, got ",
+                state.size(), " values");
+  epoch_ = static_cast<std::uint64_t>(state[0]);
+}
+
 DistributedSampler::DistributedSampler(std::size_t num_replicas, std::size_t rank, DistributedSamplerOptions options)
     : num_replicas_(num_replicas), rank_(rank), options_(options) {
   DESCENT_CHECK(num_replicas >= 1, "DistributedSampler", "num_replicas must be at least 1, got 0");

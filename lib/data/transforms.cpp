@@ -126,4 +126,14 @@ Batch TransformDataset::get_batch(const std::vector<std::size_t>& indices) const
   return batch;
 }
 
+MapDataset::MapDataset(std::shared_ptr<const Dataset> base, ExampleFunction fn)
+    : base_(std::move(base)), fn_(std::move(fn)) {
+  DESCENT_CHECK(base_ != nullptr, "map", "the dataset is null");
+  DESCENT_CHECK(static_cast<bool>(fn_), "map", "the function is empty");
+}
+
+std::shared_ptr<const MapDataset> map(std::shared_ptr<const Dataset> dataset, ExampleFunction fn) {
+  return std::make_shared<const MapDataset>(std::move(dataset), std::move(fn));
+}
+
 }  // namespace descent::data

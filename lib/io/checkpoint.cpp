@@ -15,6 +15,7 @@
 #include "data/io.hpp"
 #include "data/npy_format.hpp"
 #include "descent/autograd/grad_mode.hpp"
+#include "descent/data/dataloader.hpp"
 #include "descent/error.hpp"
 #include "descent/nn/module.hpp"
 #include "descent/optim/optimizer.hpp"
@@ -406,11 +407,11 @@ void load_arrays(nn::Module& module, const NpzReader& archive) {
   for (std::size_t i = 0; i < params.size(); ++i) params[i].second.copy_(values[i]);
 }
 
-/// Restores the arrays of `archive` into `optimizer`.
-void load_arrays(optim::Optimizer& optimizer, const NpzReader& archive) {
+/// Restores the arrays of `archive` into an optimizer or a DataLoader (their load_state_tensors).
+template <class Stateful> void load_arrays(Stateful& target, const NpzReader& archive) {
   const Arrays arrays = archive.read_all();
   try {
-    optimizer.load_state_tensors(arrays);
+    target.load_state_tensors(arrays);
   } catch (const Error& e) {
     throw Error(detail::concat("load: ", archive.file(), ": ", e.what()));
   }
@@ -440,6 +441,16 @@ void load(optim::Optimizer& optimizer, const std::filesystem::path& path) { load
 
 void load_from_memory(optim::Optimizer& optimizer, std::string_view npz, const std::string& name) {
   load_arrays(optimizer, open_npz(npz, name));
+}
+
+// --- data loaders --------------------------------------------------------------------------
+
+void save(const data::DataLoader& loader, const std::filesystem::path& path) { write_npz(loader.state_tensors(), path); }
+
+void load(data::DataLoader& loader, const std::filesystem::path& path) { load_arrays(loader, open_npz(path)); }
+
+void load_from_memory(data::DataLoader& loader, std::string_view npz, const std::string& name) {
+  load_arrays(loader, open_npz(npz, name));
 }
 
 }  // namespace descent::io

@@ -10,9 +10,8 @@
 #include "descent/autograd/grad_mode.hpp"
 #include "descent/data/sampler.hpp"
 #include "descent/error.hpp"
+#include "descent/metrics.hpp"
 #include "descent/nn/module.hpp"
-#include "descent/ops/elementwise.hpp"
-#include "descent/ops/reduce.hpp"
 #include "descent/optim/optimizer.hpp"
 #include "descent/train/replicated.hpp"
 
@@ -45,13 +44,14 @@ bool wants_accuracy(const std::vector<std::string>& metrics) {
   return false;
 }
 
-/// Correct predictions in a batch: argmax of outputs (N, C) against int64 labels (N,).
+/// Correct predictions in a batch (metrics::count_correct, the one home of accuracy), its errors
+/// prefixed with where they come from.
 std::size_t correct(const Tensor& output, const Tensor& target, const char* op) {
-  DESCENT_CHECK(output.dim() == 2 && target.defined() && target.dtype() == int64 && target.dim() == 1 &&
-                    target.size(0) == output.size(0),
-                op, "accuracy needs outputs (N, C) and int64 labels (N,), got outputs ", to_string(output.shape()),
-                " and labels ", target.defined() ? to_string(target.shape()) + " " + to_string(target.dtype()) : "none");
-  return static_cast<std::size_t>(sum(eq(argmax(output, 1), target)).item<std::int64_t>());
+  try {
+    return static_cast<std::size_t>(metrics::count_correct(output, target));
+  } catch (const Error& e) {
+    throw Error(detail::concat(op, ": metric \"accuracy\": ", e.what()));
+  }
 }
 
 /// Running means over the examples seen so far.

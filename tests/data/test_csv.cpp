@@ -242,4 +242,75 @@ BOOST_AUTO_TEST_CASE(missing_and_empty_files) {
   check_error([&] { data::read_csv(dir.path()); }, "read_csv: cannot read " + dir.path().string() + ": it is a directory");
 }
 
+// --- column ranges and per-selection dtypes --------------------------------------------------
+
+namespace {
+/// A header p0..p3, a label, a text column and "a:b" (a name holding a colon); two rows.
+const char* const ranged_csv =
+    "id,p0,p1,p2,p3,label,note,a:b\n"
+    "7,0.5,1.5,2.5,3.5,2,x,9\n"
+    "8,4.5,5.5,6.5,7.5,0,y,10\n";
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(name_ranges_are_inclusive_as_pandas_loc) {
+  const auto [x, y] = data::parse_csv(ranged_csv, {"p0:p3", float32}, {"label", int64});
+  BOOST_TEST(to_string(x.dtype()) == "float32");
+  check_values(x, {{0.5, 1.5, 2.5, 3.5}, {4.5, 5.5, 6.5, 7.5}}, 0, 0);
+  // One column given alone is (rows,), like df["label"].
+  BOOST_TEST(to_string(y.dtype()) == "int64");
+  check_values(y, {2, 0}, 0, 0);
+  // Open ends, a range of one column (still a matrix), and a list mixing ranges, names and indices.
+  const auto [head, tail] = data::parse_csv(ranged_csv, {":p1", float64}, {"p3:p3", float64});
+  check_values(head, {{7, 0.5, 1.5}, {8, 4.5, 5.5}}, 0, 0);
+  check_values(tail, column({3.5, 7.5}), 0, 0);
+  const auto [mixed, labels] = data::parse_csv(ranged_csv, {{"p2:p3", 0, "p0"}, float64}, {std::vector<data::CsvColumn>{"label"}, int64});
+  check_values(mixed, {{2.5, 3.5, 7, 0.5}, {6.5, 7.5, 8, 4.5}}, 0, 0);
+  check_values(labels, column({2, 0}), 0, 0);  // a list of one column stays (rows, 1), like df[["label"]]
+  // A header name holding ':' is that column, not a range.
+  const auto [ab, rest] = data::parse_csv(ranged_csv, {"a:b", int64}, {"p3:label", float64});
+  check_values(ab, {9, 10}, 0, 0);
+  check_values(rest, {{3.5, 2}, {7.5, 0}}, 0, 0);
+  // The column-list form takes ranges too, one dtype for both.
+  const auto [features, targets] = data::parse_csv(ranged_csv, {"p1:p2"}, {"label"}, float32);
+  check_values(features, {{1.5, 2.5}, {5.5, 6.5}}, 0, 0);
+  check_values(targets, column({2, 0}), 0, 0);
+}
+
+BOOST_AUTO_TEST_CASE(index_ranges_are_half_open_as_python_slices) {
+  const auto [x, y] = data::parse_csv(ranged_csv, {data::CsvColumn::range(1, 5), float32}, {-3, int64});
+  check_values(x, {{0.5, 1.5, 2.5, 3.5}, {4.5, 5.5, 6.5, 7.5}}, 0, 0);
+  check_values(y, {2, 0}, 0, 0);
+  const auto [last, first] = data::parse_csv(ranged_csv, {data::CsvColumn::range(-1), int64},
+                                             {data::CsvColumn::range(0, -7), int64});
+  check_values(last, column({9, 10}), 0, 0);
+  check_values(first, column({7, 8}), 0, 0);
+}
+
+BOOST_AUTO_TEST_CASE(read_csv_with_selections_reads_a_file) {
+  TempDir dir("csv");
+  const auto file = dir.write("digits.csv", ranged_csv);
+  const auto [x, y] = data::read_csv(file, {"p0:p3", float32}, {"label", int64});
+  check_values(x, {{0.5, 1.5, 2.5, 3.5}, {4.5, 5.5, 6.5, 7.5}}, 0, 0);
+  check_values(y, {2, 0}, 0, 0);
+  const std::string f = file.string();
+  check_error([&] { data::read_csv(file, {"p3:p0", float32}, {"label", int64}); },
+              "read_csv: " + f + ":1: column range \"p3:p0\" selects no columns (from column 5 to column 2)");
+}
+
+BOOST_AUTO_TEST_CASE(range_errors_name_the_range) {
+  check_error([] { data::parse_csv(ranged_csv, {"p0:q", float32}, {"label", int64}); },
+              "parse_csv: <memory>:1: no column named \"q\"");
+  check_error([] { data::parse_csv(ranged_csv, {data::CsvColumn::range(2, 2), float32}, {"label", int64}); },
+              "parse_csv: <memory>:1: column range range(2, 2) selects no columns");
+  check_error([] { data::parse_csv(ranged_csv, {data::CsvColumn::range(0, 9), float32}, {"label", int64}); },
+              "parse_csv: <memory>:1: column range end 9 out of range: the header has 8 columns");
+  // The text column is only an error when chosen; an int64 selection needs whole numbers.
+  check_error([] { data::parse_csv(ranged_csv, {"p0:note", float32}, {"label", int64}); },
+              "parse_csv: <memory>:2: column 7 (\"note\"): cannot parse \"x\" as a number");
+  check_error([] { data::parse_csv(ranged_csv, {"p0", int64}, {"label", int64}); },
+              "parse_csv: <memory>:2: column 2 (\"p0\"): \"0.5\" is not a whole number (int64 was asked for)");
+  check_error([] { data::parse_csv(ranged_csv, {"p0", boolean}, {"label", int64}); },
+              "parse_csv: dtype must be float32, float64 or int64, got bool");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

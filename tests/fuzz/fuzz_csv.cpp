@@ -1,5 +1,6 @@
 // libFuzzer target: CSV text, through data::parse_csv (read_csv runs the same code on a file's
-// bytes). Every column, chosen columns by name and index, each result dtype and two delimiters.
+// bytes). Every column, chosen columns by name and index, name and index ranges, each result dtype
+// (per selection too) and two delimiters.
 // Bad input must end in descent::Error; anything else escaping, a crash or a sanitizer report fails.
 #include <cstddef>
 #include <cstdint>
@@ -22,6 +23,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t siz
   }
   try {
     data::parse_csv(text, {0}, {"y"}, float32, {.delimiter = ';'});
+  } catch (const Error&) {
+  }
+  try {
+    data::parse_csv(text, {"x:y", float32}, {data::CsvColumn::range(1, -1), int64});
+  } catch (const Error&) {
+  }
+  try {
+    data::parse_csv(text, {{":x", data::CsvColumn::range(-2)}, float64}, {"y", int64});
   } catch (const Error&) {
   }
   return 0;

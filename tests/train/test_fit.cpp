@@ -175,7 +175,7 @@ BOOST_AUTO_TEST_CASE(errors) {
   check_error([&] { train::fit(model, opt, nn::MSELoss{}, loader, {.metrics = {"f1"}, .verbose = false}); },
               "fit: unknown metric \"f1\" (known: accuracy)");
   check_error([&] { train::fit(model, opt, nn::MSELoss{}, loader, {.metrics = {"accuracy"}, .verbose = false}); },
-              "fit: accuracy needs outputs (N, C) and int64 labels (N,), got outputs (64,1) and labels (64,1) float64");
+              "fit: metric \"accuracy\": count_correct: target must be int64 class labels, got (64,1) float64");
   check_error([&] { train::fit(model, opt, nullptr, loader, {.verbose = false}); }, "fit: no loss function given");
   train::EarlyStopping early;  // val_loss without a validation loader
   check_error([&] { train::fit(model, opt, nn::MSELoss{}, loader, {.verbose = false, .callbacks = {&early}}); },

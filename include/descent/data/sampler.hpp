@@ -25,6 +25,11 @@ class Sampler {
   virtual std::vector<std::size_t> indices(std::size_t dataset_size) = 0;
   /// How many indices a pass yields.
   virtual std::size_t size(std::size_t dataset_size) const = 0;
+  /// What indices() depends on besides the dataset size (an epoch, a generator's state), for a
+  /// DataLoader's checkpoint; a sampler whose passes differ overrides both. Default: nothing.
+  virtual std::vector<std::int64_t> state() const { return {}; }
+  /// Restores what state() returned; the default accepts only an empty state.
+  virtual void set_state(const std::vector<std::int64_t>& state);
 };
 
 struct DistributedSamplerOptions {
@@ -52,6 +57,9 @@ class DistributedSampler : public Sampler {
   /// Call at the start of each epoch, with the same epoch on every rank: the shuffle depends on it.
   void set_epoch(std::uint64_t epoch) { epoch_ = epoch; }
   std::uint64_t epoch() const { return epoch_; }
+  /// {epoch}.
+  std::vector<std::int64_t> state() const override { return {static_cast<std::int64_t>(epoch_)}; }
+  void set_state(const std::vector<std::int64_t>& state) override;
   std::size_t num_replicas() const { return num_replicas_; }
   std::size_t rank() const { return rank_; }
   const DistributedSamplerOptions& options() const { return options_; }

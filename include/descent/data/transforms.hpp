@@ -6,6 +6,10 @@
 //   auto train = std::make_shared<data::TransformDataset>(
 //       fashion_train, data::compose({data::random_crop(28, 4), data::random_horizontal_flip()}), seed);
 //   data::DataLoader loader(train, {.batch_size = 128, .shuffle = true});
+//
+// Deterministic per-example changes (scaling, casting, one-hot targets) are data::map:
+//
+//   auto scaled = data::map(dataset, [](data::Batch e) { return data::Batch{e.inputs / 255.0, e.targets}; });
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -48,5 +52,27 @@ class TransformDataset : public Dataset {
   mutable std::mutex mutex_;  // guards gen_: get() is const, as Dataset's interface wants
   mutable Generator gen_;
 };
+
+/// A function of one example (inputs and targets without the batch axis) to a new one.
+using ExampleFunction = std::function<Batch(Batch example)>;
+
+/// `base` with every example passed through `fn` when it is read, as torchvision's transform= and
+/// target_transform= or a map over a Hugging Face dataset: the inputs, the targets or both may change
+/// (shape and dtype too, the same for every example). get_batch applies `fn` to each example and
+/// stacks them (the base's batched fast path is not used: `fn` sees one example).
+class MapDataset : public Dataset {
+ public:
+  MapDataset(std::shared_ptr<const Dataset> base, ExampleFunction fn);
+
+  std::size_t size() const override { return base_->size(); }
+  Batch get(std::size_t index) const override { return fn_(base_->get(index)); }
+
+ private:
+  std::shared_ptr<const Dataset> base_;
+  ExampleFunction fn_;
+};
+
+/// `dataset` mapped by `fn` (a MapDataset), ready for a DataLoader.
+std::shared_ptr<const MapDataset> map(std::shared_ptr<const Dataset> dataset, ExampleFunction fn);
 
 }  // namespace descent::data

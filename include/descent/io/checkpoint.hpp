@@ -7,6 +7,7 @@
 //   ...
 //   io::load(model, "model.npz");         // also reads numpy.savez / numpy.savez_compressed files
 //   io::load(opt, "adam.npz");
+//   io::save(loader, "loader.npz");       // a DataLoader's position: resumed runs see the same batches
 //
 // A model's arrays are named and ordered as PyTorch's state_dict (Module::state_dict(): "0.weight",
 // "1.running_mean", "1.num_batches_tracked" as int64), so numpy.savez({k: v.numpy() for k, v in
@@ -31,6 +32,9 @@ class Module;
 namespace descent::optim {
 class Optimizer;
 }
+namespace descent::data {
+class DataLoader;
+}
 
 namespace descent::io {
 
@@ -47,5 +51,13 @@ void save(const optim::Optimizer& optimizer, const std::filesystem::path& path);
 void load(optim::Optimizer& optimizer, const std::filesystem::path& path);
 /// The same from the bytes of an NPZ archive in memory; `name` stands for the file in error messages.
 void load_from_memory(optim::Optimizer& optimizer, std::string_view npz, const std::string& name = "<memory>");
+
+/// Writes the position of `loader` (DataLoader::state_tensors(): pass, batch, generator and sampler
+/// state) to `path`, so that a restored loader hands out the batches the saved one would have next.
+void save(const data::DataLoader& loader, const std::filesystem::path& path);
+/// Restores a position written by save() into a loader of the same dataset size and options.
+void load(data::DataLoader& loader, const std::filesystem::path& path);
+/// The same from the bytes of an NPZ archive in memory; `name` stands for the file in error messages.
+void load_from_memory(data::DataLoader& loader, std::string_view npz, const std::string& name = "<memory>");
 
 }  // namespace descent::io

@@ -39,7 +39,7 @@ struct FitOptions {
   std::size_t epochs = 1;
   /// Evaluated after every epoch when given ("val_loss", "val_<metric>").
   data::DataLoader* validation = nullptr;
-  /// Extra metrics: "accuracy" (argmax of outputs (N, C) against int64 labels (N,)).
+  /// Extra metrics: "accuracy" (metrics::accuracy: argmax of outputs (N, C) against int64 labels (N,)).
   std::vector<std::string> metrics{};
   /// Print progress (see progress.hpp), configured by `progress`.
   bool verbose = true;
