@@ -124,20 +124,27 @@ void broadcast_to(OpContext& c) {
 }
 
 /// y = x·Wᵀ + b: Gemm(transB) for a matrix x, else MatMul with Wᵀ and Add.
+/// x·Wᵀ + b as Gemm (transB). An input of another rank than 2 is folded into rows, (·, in), and
+/// the result unfolded after, as descent's linear computes it (one GEMM over the rows, the bias its
+/// initial value): the import gives back the same op, and the same values to the bit.
 void linear(OpContext& c) {
-  if (c.inputs[0].dim() == 2) {
+  const Tensor& x = c.inputs[0];
+  if (x.dim() == 2) {
     set_attribute(same_node(c, "Gemm"), "transB", std::int64_t(1));
     return;
   }
-  const std::string wt = b(c).fresh("weight_t");
-  set_attribute(b(c).node("Transpose", {c.names[1]}, {wt}), "perm", Ints{1, 0});
-  if (c.names.size() < 3 || c.names[2].empty()) {
-    b(c).node("MatMul", {c.names[0], wt}, {c.output_name});
-    return;
-  }
-  const std::string xw = b(c).fresh("matmul");
-  b(c).node("MatMul", {c.names[0], wt}, {xw});
-  b(c).node("Add", {xw, c.names[2]}, {c.output_name});
+  const std::string rows = b(c).fresh("rows"), product = b(c).fresh("gemm");
+  b(c).node("Reshape", {c.names[0], b(c).ints({-1, static_cast<std::int64_t>(x.size(-1))}, "shape")}, {rows});
+  std::vector<std::string> inputs{rows, c.names[1]};
+  if (c.names.size() > 2 && !c.names[2].empty()) inputs.push_back(c.names[2]);
+  set_attribute(b(c).node("Gemm", inputs, {product}), "transB", std::int64_t(1));
+  // Unfolded to x's leading dims, taken from x's shape in the graph (so they stay symbolic), then out.
+  const std::string x_shape = b(c).fresh("shape"), lead = b(c).fresh("lead"), target = b(c).fresh("target");
+  b(c).node("Shape", {c.names[0]}, {x_shape});
+  b(c).node("Slice", {x_shape, b(c).ints({0}, "starts"), b(c).ints({-1}, "ends")}, {lead});
+  set_attribute(b(c).node("Concat", {lead, b(c).ints({static_cast<std::int64_t>(c.output.size(-1))}, "out")}, {target}),
+                "axis", std::int64_t(0));
+  b(c).node("Reshape", {product, target}, {c.output_name});
 }
 
 void pow(OpContext& c) {
