@@ -67,10 +67,22 @@ Tensor unpack_matrix(const Tensor& x, std::size_t start, std::size_t rows, std::
 
 /// linalg_qr_backward for m >= n with square R (Q m×n): gA = (gQ + Q·syminvadj(triu(M)))·R^{-T},
 /// M = gR·Rᵀ - Qᵀ·gQ and syminvadj(U) = U + Uᵀ with the diagonal counted once.
-Tensor qr_backward(const Tensor& gQ, const Tensor& gR, const Tensor& Q, const Tensor& R) {
+Tensor qr_backward_tall(const Tensor& gQ, const Tensor& gR, const Tensor& Q, const Tensor& R) {
   const Tensor m = matmul(gR, transpose(R)) - matmul(transpose(Q), gQ);
   const Tensor y = gQ + matmul(Q, triu(m) + transpose(triu(m, 1)));
   return transpose(solve(R, transpose(y)));  // y·R^{-T}
+}
+
+/// The QR backward rule. A wide A (m < n) is [X | Y] with X = Q·U square (U = R's first m columns) and
+/// Y = Q·V, V = Qᵀ·Y: X's rule with Q's gradient gQ + Y·gVᵀ (V's dependence on Q), and gY = Q·gV.
+Tensor qr_backward(const Tensor& gQ, const Tensor& gR, const Tensor& Q, const Tensor& R) {
+  const std::size_t m = Q.size(-2), n = R.size(-1);
+  if (m >= n) return qr_backward_tall(gQ, gR, Q, R);
+  const auto w = static_cast<std::ptrdiff_t>(m);
+  const Tensor u = narrow(R, -1, 0, m), v = narrow(R, -1, w, n - m);
+  const Tensor gu = narrow(gR, -1, 0, m), gv = narrow(gR, -1, w, n - m);
+  const Tensor gx = qr_backward_tall(gQ + matmul(matmul(Q, v), transpose(gv)), gu, Q, u);
+  return concat({gx, matmul(Q, gv)}, -1);
 }
 
 }  // namespace
@@ -126,8 +138,6 @@ QRResult qr(const Tensor& A, const std::string& mode) {
                                   "through linalg.qr.");
                     DESCENT_CHECK(!complete || m <= n, "linalg.qr",
                                   "The QR decomposition is not differentiable when mode='complete' and nrows > ncols.");
-                    DESCENT_CHECK(m >= n, "linalg.qr", "the gradient of the QR decomposition of a wide matrix (", m,
-                                  " by ", n, ", fewer rows than columns) is not implemented");
                     const Tensor p = sp.unpack();
                     return Grads{qr_backward(unpack_matrix(g, 0, m, q_cols), unpack_matrix(g, q_size, r_rows, n),
                                              unpack_matrix(p, 0, m, q_cols), unpack_matrix(p, q_size, r_rows, n))};

@@ -37,7 +37,7 @@ Tensor cholesky(const Tensor& A, bool upper = false);
 
 /// torch.linalg.qr: A (*, m, n) = Q·R, Q with orthonormal columns, R upper triangular; k = min(m, n).
 /// mode "reduced": Q (*, m, k), R (*, k, n); "complete": Q (*, m, m), R (*, m, n); "r": R (*, k, n)
-/// only (Q undefined). Differentiable for "reduced" with m >= n and "complete" with m == n.
+/// only (Q undefined). Differentiable in "reduced" mode and in "complete" mode with m <= n.
 struct QRResult {
   Tensor Q, R;
 };
