@@ -1,8 +1,10 @@
 // linalg.vector_norm, matrix_norm and norm, composed of differentiable ops (abs, pow, sum, max),
 // so their gradients of every order come from those.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <utility>
 
 #include "descent/ops/elementwise.hpp"
 #include "descent/ops/linalg_decompositions.hpp"

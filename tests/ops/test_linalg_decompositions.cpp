@@ -74,12 +74,19 @@ BOOST_AUTO_TEST_CASE(gradients_of_every_order) {
   check_second_order(f, {random_input({2, 3, 3}, 7), random_input({2, 3}, 8)});        // a batch of vectors
 }
 
-BOOST_AUTO_TEST_CASE(float32_and_empty_batches) {
+BOOST_AUTO_TEST_CASE(float32_views_and_empty_batches) {
   const Tensor a = square({2, 3, 3}, 0.1).detach(), b = filled({3, 2}, 0.3, 0.2).detach();
   const Tensor x32 = linalg::solve(a.to(float32), b.to(float32));
   BOOST_TEST((x32.dtype() == float32));
   testing::check_values(x32, linalg::solve(a, b).to_xarray<double>(), 1e-5, 1e-6);
   BOOST_TEST(to_string(linalg::solve(zeros({0, 3, 3}, float64), b).shape()) == to_string(Shape{0, 3, 2}));
+  // strided views (a transpose, a broadcast B) give what their contiguous copies give
+  testing::check_values(linalg::solve(transpose(a), transpose(b)),
+                        linalg::solve(transpose(a).contiguous(), transpose(b).contiguous()).to_xarray<double>(), 1e-12,
+                        1e-12);
+  testing::check_values(linalg::det(transpose(a)), linalg::det(a).to_xarray<double>(), 1e-12, 1e-12);
+  testing::check_values(linalg::inv(transpose(a)), transpose(linalg::inv(a)).contiguous().to_xarray<double>(), 1e-12,
+                        1e-12);
 }
 
 BOOST_AUTO_TEST_CASE(errors_name_the_op_and_shapes) {
