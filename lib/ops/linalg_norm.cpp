@@ -1,16 +1,22 @@
 // linalg.vector_norm, matrix_norm and norm, composed of differentiable ops (abs, pow, sum, max),
-// so their gradients of every order come from those.
+// so their gradients of every order come from those; but the 2-norm, whose composed gradient is NaN
+// at a zero vector (√ at 0), is one op with PyTorch's rule (0 there).
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
 #include <utility>
 
+#include "descent/autograd/function.hpp"
+#include "descent/autograd/grad_mode.hpp"
+#include "descent/autograd/saved_tensor.hpp"
 #include "descent/ops/elementwise.hpp"
 #include "descent/ops/linalg_decompositions.hpp"
 #include "descent/ops/reduce.hpp"
 #include "descent/ops/shape.hpp"
 #include "detail/dispatch.hpp"
+#include "detail/shape.hpp"
+#include "kernels/reduce.hpp"
 
 namespace descent::linalg {
 
@@ -30,6 +36,23 @@ std::ptrdiff_t normalised_axis(const char* op, std::ptrdiff_t axis, const Tensor
   return axis < 0 ? axis + dim : axis;
 }
 
+/// √(Σx²) over `axes`. d/dx = x / ‖x‖, taken as 0 where ‖x‖ = 0 (the divisor is 1 there, where x is 0).
+Tensor two_norm(const Tensor& x, const Axes& axes, bool keepdim) {
+  const Shape kept = kernels::reduce_layout("linalg.vector_norm", x, axes, keepdim).kept;
+  Tensor y;
+  {
+    autograd::NoGradGuard no_grad;
+    y = sqrt(sum(x * x, axes, keepdim));
+  }
+  return autograd::record("linalg.vector_norm", y, {x},
+                          [sx = SavedTensor(x), sy = SavedTensor::output(y), kept](const Tensor& g) {
+                            const std::vector<std::ptrdiff_t> shape = descent::detail::signed_shape(kept);
+                            const Tensor n = reshape(sy.unpack(), shape);
+                            const Tensor divisor = n + eq(n, 0.0).to(n.dtype());
+                            return std::vector<Tensor>{sx.unpack() * (reshape(g, shape) / divisor)};
+                          });
+}
+
 }  // namespace
 
 Tensor vector_norm(const Tensor& x, double ord, const std::optional<Axes>& dim, bool keepdim) {
@@ -40,7 +63,7 @@ Tensor vector_norm(const Tensor& x, double ord, const std::optional<Axes>& dim, 
   if (ord == -inf) return min(abs(x), axes, keepdim);
   if (ord == 0) return sum(ne(x, 0.0).to(x.dtype()), axes, keepdim);
   if (ord == 1) return sum(abs(x), axes, keepdim);
-  if (ord == 2) return sqrt(sum(x * x, axes, keepdim));
+  if (ord == 2) return two_norm(x, axes, keepdim);
   return pow(sum(pow(abs(x), ord), axes, keepdim), 1.0 / ord);
 }
 

@@ -110,3 +110,11 @@ for name, f in [("vnorm_2_all", lambda t: torch.linalg.vector_norm(t)),
     emit(f"{name}_y", y)
     if not name.startswith("vnorm_0"):
         emit(f"{name}_dx", grads(y, [x])[0])
+
+# the 2-norm's gradient at a zero vector (torch: 0), beside a non-zero one
+x = torch.cat([torch.zeros(1, 3), filled((1, 3), 1, 0.5, 0.3)]).requires_grad_()
+for name, f in [("vnorm_2_zero", lambda t: torch.linalg.vector_norm(t, dim=1)),
+                ("norm_zero_keepdim", lambda t: torch.linalg.norm(t, dim=(1,), keepdim=True))]:
+    y = f(x)
+    emit(f"{name}_y", y)
+    emit(f"{name}_dx", grads(y, [x])[0])

@@ -385,6 +385,17 @@ BOOST_AUTO_TEST_CASE(matches_pytorch) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(two_norm_of_a_zero_vector) {
+  for (const auto& [keepdim, y_ref, dx_ref] : {std::tuple{false, vnorm_2_zero_y, vnorm_2_zero_dx},
+                                               std::tuple{true, norm_zero_keepdim_y, norm_zero_keepdim_dx}}) {
+    const Tensor x = leaf(concat({zeros({1, 3}, float64), sine_filled({1, 3}, 1, 0.5, 0.3)}));
+    const Tensor y = keepdim ? linalg::norm(x, std::nullopt, Axes{1}, true) : linalg::vector_norm(x, 2, Axes{1});
+    check_close(y, y_ref);
+    backward_cosine(y);
+    check_close(x.grad(), dx_ref);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(gradients_of_every_order) {
   for (const double ord : {1.0, 2.0, 3.0, inf, -inf}) {
     check_second_order([ord](const std::vector<Tensor>& x) { return linalg::vector_norm(x[0], ord, Axes{-1}); },
