@@ -77,10 +77,14 @@ Tensor rhs_matrices(const char* op, const Tensor& A, const Tensor& B, bool vecto
 
 }  // namespace
 
-Tensor solve(const Tensor& A, const Tensor& B) {
+Tensor solve(const Tensor& A, const Tensor& B, bool left) {
   const char* op = "linalg.solve";
   check_matrices(op, A, true);
   const bool vector = detail::vector_rhs(A, B);
+  if (!left) {  // X·A = B is Aᵀ·Xᵀ = Bᵀ (a vector is its own transpose)
+    check_matrices(op, B, false);
+    return vector ? solve(transpose(A), B) : transpose(solve(transpose(A), transpose(B)));
+  }
   const Tensor x = solve_matrices(A, rhs_matrices(op, A, B, vector), B.shape());
   return vector ? squeeze(x, -1) : x;
 }

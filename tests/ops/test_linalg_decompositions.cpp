@@ -48,16 +48,18 @@ BOOST_AUTO_TEST_SUITE(linalg_solve)
 BOOST_AUTO_TEST_CASE(matches_pytorch) {
   struct Case {
     Shape a, b;
+    bool left;
     const std::vector<double>&x, &da, &db;
   };
-  const std::vector<Case> cases{{{3, 3}, {3, 2}, solve_2d_x, solve_2d_da, solve_2d_db},
-                                {{2, 3, 3}, {3}, solve_vec_x, solve_vec_da, solve_vec_db},
-                                {{2, 3, 3}, {2, 3}, solve_bvec_x, solve_bvec_da, solve_bvec_db},
-                                {{2, 1, 3, 3}, {4, 3, 2}, solve_bcast_x, solve_bcast_da, solve_bcast_db}};
+  const std::vector<Case> cases{{{3, 3}, {3, 2}, true, solve_2d_x, solve_2d_da, solve_2d_db},
+                                {{2, 3, 3}, {3}, true, solve_vec_x, solve_vec_da, solve_vec_db},
+                                {{2, 3, 3}, {2, 3}, true, solve_bvec_x, solve_bvec_da, solve_bvec_db},
+                                {{2, 1, 3, 3}, {4, 3, 2}, true, solve_bcast_x, solve_bcast_da, solve_bcast_db},
+                                {{2, 3, 3}, {4, 3}, false, solve_right_x, solve_right_da, solve_right_db}};
   for (const auto& c : cases) {
-    BOOST_TEST_CONTEXT(to_string(c.a) << " " << to_string(c.b)) {
+    BOOST_TEST_CONTEXT(to_string(c.a) << " " << to_string(c.b) << " left " << c.left) {
       const Tensor a = square(c.a, 0.1), b = filled(c.b, 0.3, 0.2);
-      const Tensor x = linalg::solve(a, b);
+      const Tensor x = linalg::solve(a, b, c.left);
       check_close(x, c.x);
       backward_cosine(x);
       check_close(a.grad(), c.da);
@@ -72,6 +74,8 @@ BOOST_AUTO_TEST_CASE(gradients_of_every_order) {
   check_second_order(f, {random_input({2, 1, 3, 3}, 3), random_input({2, 3, 1}, 4)});  // broadcast batches
   check_second_order(f, {random_input({2, 3, 3}, 5), random_input({3}, 6)});           // a vector B
   check_second_order(f, {random_input({2, 3, 3}, 7), random_input({2, 3}, 8)});        // a batch of vectors
+  check_second_order([](const std::vector<Tensor>& x) { return linalg::solve(plus_identity(x[0]), x[1], false); },
+                     {random_input({2, 3, 3}, 9), random_input({4, 3}, 10)});  // X·A = B
 }
 
 BOOST_AUTO_TEST_CASE(float32_views_and_empty_batches) {

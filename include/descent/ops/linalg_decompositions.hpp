@@ -12,8 +12,8 @@ namespace descent::linalg {
 
 /// torch.linalg.solve: X with A·X = B for square A (*, n, n). B is (*, n, k), or a vector: (n) or,
 /// when B.dim() == A.dim() - 1 and B's shape is A's without its last dimension, (*, n). Batch
-/// dimensions broadcast. Throws for a singular A.
-Tensor solve(const Tensor& A, const Tensor& B);
+/// dimensions broadcast. With left = false, X with X·A = B (B (*, k, n)). Throws for a singular A.
+Tensor solve(const Tensor& A, const Tensor& B, bool left = true);
 
 /// torch.linalg.lstsq's solution: the least squares solution of A·X = B for a full-rank A (*, m, n)
 /// with m >= n, the minimum-norm solution for m < n (LAPACK's gels, QR based). B as for solve but
