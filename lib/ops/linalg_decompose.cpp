@@ -108,7 +108,7 @@ QRResult qr(const Tensor& A, const std::string& mode) {
   Shape shape = batch;
   shape.push_back(q_size + r_size);
   Tensor packed = zeros(shape, A.dtype());
-  if (count > 0 && m > 0 && n > 0) {
+  if (count > 0 && m > 0) {  // n = 0 too: a complete Q is then the identity
     const Tensor a = A.detach().contiguous();
     descent::detail::dispatch_floating(op, A.dtype(), [&](auto e) {
       using T = decltype(e);

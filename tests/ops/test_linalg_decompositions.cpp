@@ -271,6 +271,16 @@ BOOST_AUTO_TEST_CASE(gradients_of_every_order) {
       {random_input({2, 2, 4}, 35)});  // wide
 }
 
+BOOST_AUTO_TEST_CASE(empty_matrices) {  // torch's shapes; the complete Q of a (3, 0) matrix is I
+  const auto complete = linalg::qr(zeros({3, 0}, float64), "complete");
+  testing::check_values(complete.Q, eye(3, float64).to_xarray<double>());
+  BOOST_TEST(to_string(complete.R.shape()) == "(3,0)");
+  const auto reduced = linalg::qr(zeros({3, 0}, float64));
+  BOOST_TEST(to_string(reduced.Q.shape()) + to_string(reduced.R.shape()) == "(3,0)(0,0)");
+  const auto wide = linalg::qr(zeros({0, 3}, float64));
+  BOOST_TEST(to_string(wide.Q.shape()) + to_string(wide.R.shape()) == "(0,0)(0,3)");
+}
+
 BOOST_AUTO_TEST_CASE(float32_and_errors) {
   const Tensor a = shifted({2, 5, 3}, 0.6, 0.2).detach();
   const auto q32 = linalg::qr(a.to(float32));
