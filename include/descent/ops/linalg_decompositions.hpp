@@ -16,8 +16,9 @@ namespace descent::linalg {
 Tensor solve(const Tensor& A, const Tensor& B, bool left = true);
 
 /// torch.linalg.lstsq's solution: the least squares solution of A·X = B for a full-rank A (*, m, n)
-/// with m >= n, the minimum-norm solution for m < n (LAPACK's gels, QR based). B as for solve but
-/// with m rows; batch dimensions broadcast. Throws for a rank-deficient A.
+/// with m >= n, the minimum-norm solution for m < n (LAPACK's gels, QR based). B is (*, m, k), or
+/// (*, m) when B.dim() == A.dim() - 1 (torch's rule); batch dimensions broadcast. Throws for a
+/// rank-deficient A (where torch's default driver, gelsy, returns a basic solution).
 struct LstsqResult {
   Tensor solution;
 };
