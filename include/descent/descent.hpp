@@ -20,6 +20,7 @@
 #include "descent/ops/elementwise.hpp"
 #include "descent/ops/indexing.hpp"
 #include "descent/ops/linalg.hpp"
+#include "descent/ops/linalg_decompositions.hpp"
 #include "descent/ops/loss.hpp"
 #include "descent/ops/norm.hpp"
 #include "descent/ops/pool.hpp"
