@@ -203,7 +203,9 @@ void Tensor::backward(const Tensor& gradient, const autograd::BackwardOptions& o
 
 template <class T> Tensor from_buffer(const T* values, const Shape& shape) {
   Tensor out = empty(shape, dtype_of<T>());
-  std::memcpy(out.data<T>(), values, numel(shape) * sizeof(T));
+  // Nothing to copy from an empty buffer, whose pointer may be null (an empty std::vector's data()):
+  // memcpy's arguments must not be, even for 0 bytes.
+  if (numel(shape) > 0) std::memcpy(out.data<T>(), values, numel(shape) * sizeof(T));
   return out;
 }
 
