@@ -8,6 +8,7 @@
 #include <onnx/onnx_pb.h>
 
 #include "descent/onnx/import.hpp"
+#include "descent/ops/rnn.hpp"
 
 namespace descent::onnx::detail {
 
@@ -38,6 +39,10 @@ using OpImpl = std::vector<Tensor> (*)(const NodeArgs&);
 OpImpl find_op(const std::string& op_type);
 /// The outputs beyond the first an op can give (Dropout's mask cannot): the count it supports.
 std::size_t supported_outputs(const std::string& op_type);
+
+/// ONNX's LSTM / GRU / RNN node as descent's recurrent layers (import_recurrent.cpp); Mode rnn_tanh
+/// also takes RNN's Relu activation.
+template <RecurrentMode Mode> std::vector<Tensor> import_recurrent(const NodeArgs& a);
 
 /// A TensorProto's values (FLOAT, DOUBLE, INT32 as int64, INT64, BOOL; raw or typed data).
 Tensor tensor_from_proto(const ::onnx::TensorProto& proto, const std::string& where);
