@@ -145,6 +145,7 @@ std::shared_ptr<const detail::ImportedGraph> load(std::string_view bytes, const 
                     node.proto->output(int(o)), "') of node '", node.proto->name(), "' (", node.proto->op_type(),
                     ") is used, but descent computes only its first ", given);
   }
+  detail::fuse_patterns(*g);
   return g;
 }
 

@@ -2,6 +2,7 @@
 // The graph import_model reads (import.cpp) and the op implementations that run its nodes
 // (import_ops.cpp): every name resolved to a value slot once, on import.
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,11 @@ struct ImportedGraph {
   std::vector<ImportedInitializer> initializers;
   std::vector<ImportedNode> nodes;
   std::vector<std::string> slot_names;
+  std::deque<::onnx::NodeProto> fused_nodes;  ///< the nodes fuse_patterns made (a deque: nodes point to them)
 };
+
+/// Puts the node patterns the exporter writes for gelu and scaled_dot_product_attention back into
+/// descent's fused ops (import_fusion.cpp).
+void fuse_patterns(ImportedGraph& g);
 
 }  // namespace descent::onnx::detail
