@@ -30,9 +30,10 @@ using kernels::value_t;
 
 namespace {
 
-/// grad_in = kernel(g, saved) elementwise: the backward of a unary op, as one xtensor expression.
+/// grad_in = kernel(g, saved) elementwise: the backward of a unary op, as one xtensor expression
+/// (g and saved have the output's shape).
 template <class Kernel> Tensor unary_grad(const char* op, const Tensor& g, const Tensor& saved, Kernel kernel) {
-  return kernels::binary_values(op, g, saved, kernel);
+  return kernels::zip_values(op, g, saved, kernel);
 }
 
 /// The backward of relu or leaky_relu: g where x > 0 (read from y for relu), g·slope elsewhere.
