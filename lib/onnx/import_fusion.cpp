@@ -44,6 +44,8 @@ Outputs fused_attention(const NodeArgs& a) {
   const Tensor mask = mask_kind == "none" || causal ? Tensor() : a.input(4);
   bool fits = q.dim() >= 2 && k.dim() >= 2 && v.dim() >= 2 && q.dtype() == k.dtype() && q.dtype() == v.dtype() &&
               scale.dtype() == q.dtype();
+  // the causal constant was traced for one (L, S): other lengths are the graph's Add's error, as in ONNX
+  if (fits && causal) fits = a.input(4).size(0) == q.size(-2) && a.input(4).size(1) == k.size(-2);
   if (fits && mask.defined()) {
     // the scores' shape: MatMul's broadcast batch, (L, S)
     Shape batch_q(q.shape().begin(), q.shape().end() - 2), batch_k(k.shape().begin(), k.shape().end() - 2);
